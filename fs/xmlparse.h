@@ -1,0 +1,32 @@
+/* xmlparse.h: parsing of the service's XML replies (fs/ internal).
+ * libxml2 with XML_PARSE_NONET, never XML_PARSE_NOENT; a leading UTF-8 BOM is
+ * accepted; unknown elements are ignored; malformed input returns -EPROTO. */
+#ifndef AZSF_XMLPARSE_H
+#define AZSF_XMLPARSE_H
+
+#include <stddef.h>
+
+#include "azsharefs/client.h"
+
+/* One page of List Directories and Files. Names are decoded when
+ * Encoded="true". next_marker is malloc()ed or NULL when empty/absent.
+ * cb is called per entry in document order; a non-zero return stops. */
+int az_xml_parse_list(const char *body, size_t len, az_list_cb cb, void *arg,
+		      char **next_marker);
+
+/* <Error><Code>..</Code><Message>..</Message>...</Error>: copies Code into
+ * code (may be shortened). Returns 0 or -EPROTO. */
+int az_xml_parse_error(const char *body, size_t len, char *code, size_t codelen,
+		       char *msg, size_t msglen);
+
+/* Get Range List reply: <Ranges><Range><Start>..</Start><End>..</End>... */
+int az_xml_parse_ranges(const char *body, size_t len, struct az_range **out, size_t *n);
+
+/* Time helpers shared with header parsing: "2023-06-07T22:52:45.1234567Z"
+ * (ISO 8601, 7 fraction digits, as in listings and x-ms-file-*-time) and
+ * RFC 1123 ("Wed, 07 Jun 2023 22:52:45 GMT"). Return 0 or -EINVAL. */
+int az_time_parse_iso(const char *s, struct timespec *out);
+int az_time_parse_rfc1123(const char *s, struct timespec *out);
+void az_time_format_iso(const struct timespec *t, char out[40]);
+
+#endif

@@ -1,0 +1,138 @@
+/* cache.h: the local cache and namespace core ("vfs", implementation in cache/).
+ *
+ * The FUSE layer (fs/fuse_ops.c) is a thin translation onto these calls. The
+ * cache owns all local state: attribute and directory caches, whole-file
+ * copies of small files, the journal of dirty data, the write-back workers,
+ * conflict copies and eviction. It reaches the share only through struct
+ * vfs_backend (implemented in fs/backend.c over the REST client, and by a fake
+ * in tests/unit). No curl and no FUSE in cache/.
+ *
+ * Paths are share-relative without a leading '/'; "" is the root. All
+ * functions return 0 (or a byte count where said) or a negative errno.
+ */
+#ifndef AZSHAREFS_CACHE_H
+#define AZSHAREFS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "azsharefs/stat.h"
+
+/* ---- the remote, as the cache sees it ---- */
+
+/* What to set on create/upload/setattr. */
+struct vfs_want {
+	unsigned mask; /* VFS_SET_* */
+	uid_t uid;
+	gid_t gid;
+	mode_t mode; /* with type bits */
+	struct timespec mtime;
+	uint64_t size;
+};
+#define VFS_SET_MODE 0x1u
+#define VFS_SET_UID 0x2u
+#define VFS_SET_GID 0x4u
+#define VFS_SET_MTIME 0x8u
+#define VFS_SET_SIZE 0x10u
+
+typedef int (*vfs_list_cb)(void *arg, const char *name, const struct az_stat *st);
+
+struct vfs_backend {
+	void *ctx;
+	/* HEAD of a file or directory (type unknown to the caller). */
+	int (*stat)(void *ctx, const char *path, struct az_stat *st);
+	/* Whole listing of a directory, all pages. */
+	int (*list)(void *ctx, const char *dir, vfs_list_cb cb, void *arg);
+	/* Ranged read; returns bytes read (short at EOF) or -errno. */
+	ssize_t (*read)(void *ctx, const char *path, uint64_t off, size_t len, void *buf);
+	/* Whole file into fd (pwrite from 0); st = the version that was read. */
+	int (*download)(void *ctx, const char *path, int fd, struct az_stat *st);
+	/* Publish fd[0..size) as path, atomically for other readers (one Create
+	 * File with body up to 4 MiB; else a hidden temp file, parallel ranges
+	 * and a replacing rename). want carries mode/uid/gid/mtime. st = result. */
+	int (*upload)(void *ctx, const char *path, int fd, uint64_t size,
+		      const struct vfs_want *want, struct az_stat *st);
+	/* In-place range write of an existing file (large, streamed files). */
+	int (*write_range)(void *ctx, const char *path, uint64_t off, const void *buf,
+			   size_t len, struct az_stat *st);
+	int (*create)(void *ctx, const char *path, const struct vfs_want *want,
+		      struct az_stat *st); /* empty file */
+	int (*mkdir)(void *ctx, const char *path, const struct vfs_want *want,
+		     struct az_stat *st);
+	int (*unlink)(void *ctx, const char *path);
+	int (*rmdir)(void *ctx, const char *path);
+	/* Atomic rename; noreplace = fail with -EEXIST if dst exists. */
+	int (*rename)(void *ctx, const char *src, const char *dst, int is_dir, int noreplace);
+	/* Sets the fields in want->mask (size = resize). */
+	int (*setattr)(void *ctx, const char *path, int is_dir, const struct vfs_want *want,
+		       struct az_stat *st);
+	int (*symlink)(void *ctx, const char *path, const char *target,
+		       const struct vfs_want *want, struct az_stat *st);
+	int (*readlink)(void *ctx, const char *path, char *buf, size_t size);
+	int (*statfs)(void *ctx, uint64_t *total_bytes, uint64_t *used_bytes);
+};
+
+/* ---- the cache ---- */
+
+struct vfs_opts {
+	const char *cache_dir;       /* required; created 0700; one mount per dir */
+	long writeback_delay_ms;     /* 0 = close-to-open (upload in flush/fsync) */
+	long attr_timeout_ms;        /* attribute cache validity */
+	long dir_timeout_ms;         /* directory listing validity */
+	uint64_t cache_max_bytes;    /* LRU cap on clean data (dirty never evicted) */
+	uint64_t file_max_bytes;     /* files up to this are cached whole */
+	int upload_threads;          /* parallel background uploads */
+	long conflict_slack_ms;      /* reuse a server validation this recent as the
+	                                conflict check (docs/DESIGN.md) */
+	int offline_writes;          /* 1 = queue writes while the share is down */
+	/* Defaults for entries whose owner is unknown (has_owner == 0). */
+	uid_t default_uid;
+	gid_t default_gid;
+	mode_t default_file_mode;
+	mode_t default_dir_mode;
+};
+void vfs_opts_defaults(struct vfs_opts *o);
+
+struct vfs;
+struct vfs_file;
+
+/* Takes the cache dir lock (-EBUSY if another mount holds it), then uploads
+ * every journaled dirty file before returning. */
+int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_backend *be);
+/* Uploads everything accepted so far, waits for workers, frees. */
+int vfs_sync_all(struct vfs *v);
+void vfs_free(struct vfs *v);
+
+int vfs_getattr(struct vfs *v, const char *path, struct az_stat *st);
+/* Whole directory; cb gets each entry with attributes (no request per entry).
+ * Entries this node has not uploaded yet are included. */
+int vfs_readdir(struct vfs *v, const char *path, vfs_list_cb cb, void *arg);
+
+/* flags are open(2) flags. create makes the file (O_EXCL honoured). */
+int vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **fh);
+int vfs_create(struct vfs *v, const char *path, int flags, const struct vfs_want *want,
+	       struct vfs_file **fh);
+/* Did the data change since this node last cached it? For FUSE keep_cache. */
+int vfs_file_unchanged(struct vfs_file *fh);
+ssize_t vfs_read(struct vfs *v, struct vfs_file *fh, void *buf, size_t size, uint64_t off);
+ssize_t vfs_write(struct vfs *v, struct vfs_file *fh, const void *buf, size_t size,
+		  uint64_t off);
+int vfs_flush(struct vfs *v, struct vfs_file *fh);  /* every close() */
+int vfs_fsync(struct vfs *v, struct vfs_file *fh);  /* always uploads */
+int vfs_release(struct vfs *v, struct vfs_file *fh);
+
+/* fh may be NULL (path-based) or the open file (ftruncate, futimens). */
+int vfs_setattr(struct vfs *v, const char *path, struct vfs_file *fh,
+		const struct vfs_want *want, struct az_stat *st);
+int vfs_unlink(struct vfs *v, const char *path);
+int vfs_mkdir(struct vfs *v, const char *path, const struct vfs_want *want, struct az_stat *st);
+int vfs_rmdir(struct vfs *v, const char *path);
+#define VFS_RENAME_NOREPLACE 0x1u
+int vfs_rename(struct vfs *v, const char *from, const char *to, unsigned flags);
+int vfs_symlink(struct vfs *v, const char *target, const char *path,
+		const struct vfs_want *want, struct az_stat *st);
+int vfs_readlink(struct vfs *v, const char *path, char *buf, size_t size);
+int vfs_statfs(struct vfs *v, uint64_t *total_bytes, uint64_t *used_bytes);
+
+#endif
