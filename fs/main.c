@@ -1,0 +1,5 @@
+/* placeholder until the mount lands */
+int main(void)
+{
+	return 1;
+}
