@@ -172,3 +172,28 @@ def is_world_reachable(path):
             return False
         p = os.path.dirname(p)
     return True
+
+
+BIG_COUNT = 10_000
+
+
+@pytest.fixture(scope="session")
+def big_tree(emu_session):
+    """A share with d10k/ holding 10,000 empty files (f00000..f09999) and
+    teach/one, all with the permission key of (root, root, 0644) in the form
+    docs/DESIGN.md defines; created straight through REST (fast), once."""
+    import remote
+    import time
+    emu = emu_session
+    name = new_share(emu, prefix="big")
+    key = remote.create_permission(emu, name, remote.sddl_for(0, 0, 0o100644))
+    dkey = remote.create_permission(emu, name, remote.sddl_for(0, 0, 0o040755))
+    remote.mkdir(emu, name, "d10k", perm_key=dkey)
+    remote.mkdir(emu, name, "teach", perm_key=dkey)
+    remote.write(emu, name, "teach/one", b"", perm_key=key)
+    names = ["f%05d" % i for i in range(BIG_COUNT)]
+    t0 = time.monotonic()
+    remote.Bulk(emu, name, threads=4).create_files("d10k", names, perm_key=key)
+    sys.stdout.write("big_tree: %d files created via REST in %.1f s\n"
+                     % (len(names), time.monotonic() - t0))
+    return {"share": name, "dir": "d10k", "names": names, "perm_key": key}

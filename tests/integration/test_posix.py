@@ -1,0 +1,241 @@
+"""POSIX behaviour through the mount: open flags, truncation, rename cases,
+unlink of open files, and the times a write/truncate/chmod/rename changes."""
+import os
+import time
+
+import pytest
+
+import remote
+from util import err_of, read_file, write_file
+
+OLD_NS = 1_400_000_000_000_000_000
+
+
+def test_o_creat_o_excl(mnt):
+    p = mnt.path("x")
+    fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    os.write(fd, b"first")
+    os.close(fd)
+    assert err_of(os.open, p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644) == "EEXIST"
+    assert read_file(p) == b"first"
+    # O_CREAT without O_EXCL opens the existing file untouched
+    fd = os.open(p, os.O_CREAT | os.O_RDWR, 0o644)
+    assert os.read(fd, 100) == b"first"
+    os.close(fd)
+    assert err_of(os.open, mnt.path("missing"), os.O_RDONLY) == "ENOENT"
+    os.mkdir(mnt.path("d"))
+    assert err_of(os.open, mnt.path("d"), os.O_WRONLY) == "EISDIR"
+    assert err_of(os.open, mnt.path("x", "y"), os.O_CREAT | os.O_WRONLY) == "ENOTDIR"
+
+
+def test_o_trunc(mnt, emu):
+    p = mnt.path("t")
+    write_file(p, b"a long original content")
+    fd = os.open(p, os.O_WRONLY | os.O_TRUNC)
+    try:
+        assert os.fstat(fd).st_size == 0
+        assert os.stat(p).st_size == 0
+        os.write(fd, b"short")
+    finally:
+        os.close(fd)
+    assert read_file(p) == b"short"
+    assert remote.read(emu, mnt.share, "t") == b"short"
+    # O_TRUNC alone (nothing written) leaves an empty file on the share
+    os.close(os.open(p, os.O_WRONLY | os.O_TRUNC))
+    assert read_file(p) == b""
+    assert remote.read(emu, mnt.share, "t") == b""
+
+
+def test_o_append(mnt, emu):
+    p = mnt.path("log")
+    write_file(p, b"one\n")
+    fd = os.open(p, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, b"two\n")          # still at the end
+        os.write(fd, b"three\n")
+    finally:
+        os.close(fd)
+    with open(p, "ab") as f:
+        f.write(b"four\n")
+    assert read_file(p) == b"one\ntwo\nthree\nfour\n"
+    assert remote.read(emu, mnt.share, "log") == b"one\ntwo\nthree\nfour\n"
+    # two appenders through two descriptors interleave, nothing is overwritten
+    f1 = os.open(p, os.O_WRONLY | os.O_APPEND)
+    f2 = os.open(p, os.O_WRONLY | os.O_APPEND)
+    try:
+        for i in range(5):
+            os.write(f1, b"a%d\n" % i)
+            os.write(f2, b"b%d\n" % i)
+    finally:
+        os.close(f1)
+        os.close(f2)
+    lines = read_file(p).split(b"\n")
+    assert len([x for x in lines if x]) == 14
+
+
+def test_wrong_access_mode_is_ebadf(mnt):
+    p = mnt.path("ro")
+    write_file(p, b"data")
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        assert err_of(os.write, fd, b"x") == "EBADF"
+        assert err_of(os.ftruncate, fd, 0) in ("EBADF", "EINVAL")
+    finally:
+        os.close(fd)
+    fd = os.open(p, os.O_WRONLY)
+    try:
+        assert err_of(os.read, fd, 1) == "EBADF"
+    finally:
+        os.close(fd)
+    assert read_file(p) == b"data"
+
+
+def test_pread_pwrite(mnt, emu):
+    p = mnt.path("rw")
+    write_file(p, bytes(range(256)) * 16)
+    fd = os.open(p, os.O_RDWR)
+    try:
+        assert os.pread(fd, 4, 1000) == bytes([1000 % 256 + i for i in range(4)])
+        os.pwrite(fd, b"XYZ", 4094)      # straddles the end
+        assert os.fstat(fd).st_size == 4097
+        assert os.pread(fd, 10, 4090) == bytes([250, 251, 252, 253]) + b"XYZ"
+    finally:
+        os.close(fd)
+    data = remote.read(emu, mnt.share, "rw")
+    assert len(data) == 4097 and data[4094:] == b"XYZ"
+
+
+def test_truncate_up_and_down(mnt, emu):
+    p = mnt.path("tr")
+    write_file(p, b"abcdef")
+    os.truncate(p, 5 << 20)
+    assert os.stat(p).st_size == 5 << 20
+    data = read_file(p)
+    assert data[:6] == b"abcdef" and data[6:] == b"\0" * ((5 << 20) - 6)
+    assert remote.head(emu, mnt.share, "tr")[0] == 200
+    os.truncate(p, 3)
+    assert read_file(p) == b"abc"
+    os.truncate(p, 0)
+    assert read_file(p) == b""
+    assert remote.read(emu, mnt.share, "tr") == b""
+
+
+def test_rename_cases(mnt, emu):
+    write_file(mnt.path("f1"), b"one")
+    write_file(mnt.path("f2"), b"two")
+    os.mkdir(mnt.path("full"))
+    write_file(mnt.path("full", "x"), b"x")
+    os.mkdir(mnt.path("empty"))
+    os.mkdir(mnt.path("dsrc"))
+    write_file(mnt.path("dsrc", "y"), b"y")
+
+    os.rename(mnt.path("f1"), mnt.path("f1"))                        # to itself
+    assert read_file(mnt.path("f1")) == b"one"
+    assert err_of(os.rename, mnt.path("f1"), mnt.path("full")) == "EISDIR"
+    assert err_of(os.rename, mnt.path("dsrc"), mnt.path("f2")) == "ENOTDIR"
+    assert err_of(os.rename, mnt.path("dsrc"), mnt.path("full")) in ("ENOTEMPTY", "EEXIST")
+    assert err_of(os.rename, mnt.path("dsrc"), mnt.path("dsrc", "inner")) == "EINVAL"
+    assert err_of(os.rename, mnt.path("nope"), mnt.path("n2")) == "ENOENT"
+    os.rename(mnt.path("f1"), mnt.path("f2"))                        # file over file
+    assert read_file(mnt.path("f2")) == b"one"
+    os.rename(mnt.path("dsrc"), mnt.path("empty"))                   # dir over empty dir
+    assert read_file(mnt.path("empty", "y")) == b"y"
+    assert sorted(os.listdir(mnt.mnt)) == ["empty", "f2", "full"]
+    assert remote.names(emu, mnt.share) == ["empty", "f2", "full"]
+    assert remote.read(emu, mnt.share, "f2") == b"one"
+    assert remote.read(emu, mnt.share, "empty/y") == b"y"
+    assert remote.read(emu, mnt.share, "full/x") == b"x"
+
+
+def test_rmdir_non_empty(mnt):
+    os.makedirs(mnt.path("d", "sub"))
+    assert err_of(os.rmdir, mnt.path("d")) == "ENOTEMPTY"
+    os.rmdir(mnt.path("d", "sub"))
+    os.rmdir(mnt.path("d"))
+    assert os.listdir(mnt.mnt) == []
+
+
+def test_unlink_open_file_keeps_working(mnt, emu):
+    p = mnt.path("open-unlinked")
+    write_file(p, b"still here")
+    fd = os.open(p, os.O_RDWR)
+    try:
+        os.unlink(p)
+        assert not os.path.exists(p)
+        assert os.listdir(mnt.mnt) == []
+        assert not remote.exists(emu, mnt.share, "open-unlinked")
+        assert os.pread(fd, 100, 0) == b"still here"
+        os.pwrite(fd, b"STILL", 0)
+        assert os.pread(fd, 100, 0) == b"STILL here"
+        assert os.fstat(fd).st_size == 10
+        # a new file under the same name is a different file
+        write_file(p, b"new")
+        assert os.pread(fd, 100, 0) == b"STILL here"
+    finally:
+        os.close(fd)
+    assert read_file(p) == b"new"
+    assert remote.read(emu, mnt.share, "open-unlinked") == b"new"
+    assert remote.names(emu, mnt.share) == ["open-unlinked"]
+
+
+def _near_now(ns, slack=10):
+    return abs(ns / 1e9 - time.time()) < slack
+
+
+def test_write_and_truncate_update_mtime_ctime(mnt):
+    p = mnt.path("times")
+    write_file(p, b"x")
+    os.utime(p, ns=(OLD_NS, OLD_NS))
+    assert os.stat(p).st_mtime_ns == pytest.approx(OLD_NS, abs=1000)
+    with open(p, "ab") as f:
+        f.write(b"y")
+    st = os.stat(p)
+    assert _near_now(st.st_mtime_ns) and _near_now(st.st_ctime_ns)
+    os.utime(p, ns=(OLD_NS, OLD_NS))
+    os.truncate(p, 1)
+    st = os.stat(p)
+    assert _near_now(st.st_mtime_ns)
+    os.utime(p, ns=(OLD_NS, OLD_NS))
+    with open(p, "r+b") as f:
+        os.ftruncate(f.fileno(), 0)
+    assert _near_now(os.stat(p).st_mtime_ns)
+
+
+def test_chmod_and_rename_change_ctime_not_mtime(mnt):
+    p = mnt.path("c")
+    write_file(p, b"x")
+    os.utime(p, ns=(OLD_NS, OLD_NS))
+    c0 = os.stat(p).st_ctime_ns
+    time.sleep(1.1)
+    os.chmod(p, 0o600)
+    st = os.stat(p)
+    assert st.st_mtime_ns == pytest.approx(OLD_NS, abs=1000)
+    assert st.st_ctime_ns > c0 and _near_now(st.st_ctime_ns)
+    c1 = st.st_ctime_ns
+    os.rename(p, mnt.path("c2"))
+    st = os.stat(mnt.path("c2"))
+    assert st.st_mtime_ns == pytest.approx(OLD_NS, abs=1000)
+    assert st.st_ctime_ns >= c1
+    assert oct(st.st_mode & 0o777) == oct(0o600)
+
+
+def test_fsync_on_directory_and_readonly_fd(mnt):
+    os.mkdir(mnt.path("d"))
+    dfd = os.open(mnt.path("d"), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    write_file(mnt.path("f"), b"1")
+    fd = os.open(mnt.path("f"), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def test_errno_of_missing_parent(mnt):
+    assert err_of(os.open, mnt.path("no", "f"), os.O_CREAT | os.O_WRONLY, 0o644) == "ENOENT"
+    assert err_of(os.mkdir, mnt.path("no", "d")) == "ENOENT"
+    assert err_of(os.rename, mnt.path("no"), mnt.path("yes")) == "ENOENT"
