@@ -107,13 +107,14 @@ def run(argv, timeout=120, check=True, **kw):
     return p
 
 
-def as_user_argv(uid, gid=None, argv=()):
+def as_user_argv(uid, gid=None, argv=(), groups=()):
     gid = uid if gid is None else gid
-    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"] + list(argv)
+    g = ["--groups=" + ",".join(str(x) for x in groups)] if groups else ["--clear-groups"]
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid] + g + list(argv)
 
 
-def run_as(uid, argv, gid=None, timeout=60, check=False, **kw):
-    return run(as_user_argv(uid, gid, argv), timeout=timeout, check=check, **kw)
+def run_as(uid, argv, gid=None, timeout=60, check=False, groups=(), **kw):
+    return run(as_user_argv(uid, gid, argv, groups), timeout=timeout, check=check, **kw)
 
 
 # Runs as another user: ops is a list of [op, args...]; prints a JSON list of
@@ -153,10 +154,10 @@ print(json.dumps(out))
 '''
 
 
-def ops_as(uid, ops, gid=None, timeout=60):
+def ops_as(uid, ops, gid=None, timeout=60, groups=()):
     """Run filesystem ops as uid (setpriv); [("ok", value) | ("err", "EACCES")]."""
     p = run_as(uid, [PY, "-c", _AS_USER_SCRIPT, json.dumps(ops)], gid=gid,
-               timeout=timeout)
+               timeout=timeout, groups=groups)
     if p.returncode != 0:
         raise AssertionError("ops as uid %d failed: %s %s" % (uid, p.stdout, p.stderr))
     return [tuple(x) for x in json.loads(p.stdout)]
