@@ -82,6 +82,9 @@ int az_dir_create(struct az_client *c, const char *path, const struct az_smb *sm
 int az_dir_get_props(struct az_client *c, const char *path, struct az_stat *out);
 int az_dir_delete(struct az_client *c, const char *path);
 int az_dir_set_metadata(struct az_client *c, const char *path, const char *const *kv);
+/* Set Directory Properties (permission, attributes, times; unset = preserve). */
+int az_dir_set_props(struct az_client *c, const char *path, const struct az_smb *smb,
+		     struct az_stat *out);
 
 /* List Directories and Files, following NextMarker to the end.
  * include=Timestamps,ETag,Attributes,PermissionKey and extended info are
@@ -106,11 +109,19 @@ int az_file_read(struct az_client *c, const char *path, uint64_t off, size_t len
 /* Whole-file Get File, written to fd from offset 0 (pwrite); out gets the
  * attributes of exactly the version that was read. */
 int az_file_download(struct az_client *c, const char *path, int fd, struct az_stat *out);
+/* Put Range (1..AZ_MAX_RANGE bytes). The reply carries only the ETag and
+ * times, so a non-NULL out costs one extra HEAD after the write. */
 int az_file_put_range(struct az_client *c, const char *path, uint64_t off, const void *buf,
 		      size_t len, const char *lease_id, struct az_stat *out);
+/* Same, with flags: AZ_PUT_KEEP_MTIME sends x-ms-file-last-write-mode:
+ * preserve (the last-write time set at create stays). */
+#define AZ_PUT_KEEP_MTIME 0x1
+int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, const void *buf,
+			 size_t len, const char *lease_id, unsigned flags, struct az_stat *out);
 int az_file_clear_range(struct az_client *c, const char *path, uint64_t off, uint64_t len,
 			const char *lease_id);
-/* Set File Properties. size < 0 keeps the size, >= 0 resizes. */
+/* Set File Properties. size < 0 keeps the size, >= 0 resizes. The reply
+ * has no size: with size < 0 a non-NULL out costs one extra HEAD. */
 int az_file_set_props(struct az_client *c, const char *path, int64_t size,
 		      const struct az_smb *smb, const char *lease_id, struct az_stat *out);
 /* kv: NULL-terminated array of alternating names and values. */
