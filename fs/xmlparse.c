@@ -122,9 +122,12 @@ static int xml_parse_u64(const char *s, uint64_t *out)
 	if (!*s)
 		return -EPROTO;
 	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) || v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (!isdigit((unsigned char)*s) || v > UINT64_MAX / 10 ||
+		    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return -EPROTO;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;
