@@ -279,7 +279,7 @@ static int store_open(struct perm_map *pm, const char *path, const char *ident)
 	if (f)
 		fclose(f);
 	if (!keep && (ftruncate(fd, 0) != 0 ||
-		      write(fd, header, strlen(header)) != (ssize_t)strlen(header))) {
+		      pwrite(fd, header, strlen(header), 0) != (ssize_t)strlen(header))) {
 		rc = -errno;
 		close(fd);
 		return rc;
