@@ -1,0 +1,168 @@
+"""Request budgets, measured on the emulator's per-operation counters
+(emu.reset(), act, emu.ops()). Run with -s to see the measured counts:
+
+    stat within the attribute timeout        0 requests
+    re-open of an unchanged cached file     <= 1
+    ls -l of 10,000 entries                 the listing pages only (2)
+    Jupyter save (jupyter-server 1.23)      <= 4 (close-to-open), <= 2 (write-back)
+"""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import remote
+from util import log, read_file, write_file
+
+
+def _total(ops):
+    return sum(ops.values())
+
+
+def _measure(emu, fn, settle=0.0):
+    emu.reset()
+    fn()
+    if settle:
+        time.sleep(settle)
+    return emu.ops()
+
+
+def test_stat_within_attr_timeout_costs_nothing(mnt, emu):
+    p = mnt.path("f")
+    write_file(p, b"x" * 100)
+    os.mkdir(mnt.path("d"))
+    os.stat(p)
+    os.stat(mnt.path("d"))
+
+    def again():
+        for _ in range(10):
+            os.stat(p)
+            os.stat(mnt.path("d"))
+            os.listdir(mnt.mnt)
+    ops = _measure(emu, again)
+    log("COUNT stat x10 + listdir x10 within attr timeout: %d %s" % (_total(ops), ops))
+    assert _total(ops) == 0, ops
+
+
+def test_reopen_unchanged_cached_file(mounts, share, emu):
+    m = mounts.new(share, opts={"attr_timeout": 1, "dir_timeout": 1})
+    p = m.path("data.bin")
+    data = os.urandom(300_000)
+    write_file(p, data)
+    assert read_file(p) == data
+    ops = _measure(emu, lambda: read_file(p))
+    log("COUNT re-open+read of a cached file, attrs fresh: %d %s" % (_total(ops), ops))
+    assert _total(ops) <= 1, ops
+    time.sleep(1.5)                    # attributes expired: one revalidation at most
+    got = []
+    ops = _measure(emu, lambda: got.append(read_file(p)))
+    log("COUNT re-open+read of a cached file, attrs expired: %d %s" % (_total(ops), ops))
+    assert got == [data]
+    assert _total(ops) <= 1, ops
+    assert ops.get("GetFile", 0) == 0, "unchanged data must not be downloaded again"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_ls_l_of_10000_entries_is_listing_pages_only(mounts, big_tree, emu):
+    m = mounts.new(big_tree["share"])
+    # learn the (one) owner triple the entries carry: normally zero requests
+    # when the mount created that permission itself, one Get Permission else
+    subprocess.run(["ls", "-l", m.path("teach")], check=True, capture_output=True,
+                   timeout=30)
+    os.stat(m.path(big_tree["dir"]))
+    emu.reset()
+    t0 = time.monotonic()
+    p = subprocess.run(["ls", "-l", m.path(big_tree["dir"])], capture_output=True,
+                       text=True, timeout=180)
+    took = time.monotonic() - t0
+    ops = emu.ops()
+    assert p.returncode == 0, p.stderr
+    lines = [x for x in p.stdout.splitlines() if not x.startswith("total")]
+    log("COUNT ls -l of %d entries: %d requests %s in %.1f s"
+        % (len(lines), _total(ops), ops, took))
+    assert len(lines) == len(big_tree["names"])
+    assert all(x.startswith("-rw-r--r--") and " root root " in x for x in lines), lines[:3]
+    assert ops == {"ListDirectoriesAndFiles": 2}, ops
+
+
+def jupyter_save(path, text):
+    """What jupyter-server 1.23's FileContentsManager does on save
+    (services/contents/fileio.py atomic_writing + copy2_safe), call for call."""
+    if os.path.islink(path):
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    tmp_path = os.path.join(os.path.dirname(path), ".~" + os.path.basename(path))
+    if os.path.isfile(path):
+        shutil.copyfile(path, tmp_path)          # sendfile on Linux
+        try:
+            shutil.copystat(path, tmp_path)      # utime, chmod (and xattrs)
+        except OSError:
+            pass
+    fileobj = open(path, "w", encoding="utf-8", newline="\n")
+    fileobj.write(text)
+    fileobj.flush()
+    os.fsync(fileobj.fileno())
+    fileobj.close()
+    if os.path.isfile(tmp_path):
+        os.remove(tmp_path)
+
+
+def _nb_text(i):
+    return '{\n "cells": [],\n "metadata": {"save": %d},\n "nbformat": 4,\n' \
+           ' "nbformat_minor": 5\n}\n%s' % (i, "x" * (1000 * i))
+
+
+def _jupyter_counts(mounts, share, emu, opts, settle):
+    m = mounts.new(share, opts=opts)
+    os.mkdir(m.path("nb"))
+    path = m.path("nb", "analysis.ipynb")
+    jupyter_save(path, _nb_text(0))
+    time.sleep(settle + 0.5)
+    counts = []
+    for i in range(1, 4):
+        time.sleep(1.2)   # saves are seconds apart: no fresh validation to reuse
+        ops = _measure(emu, lambda: jupyter_save(path, _nb_text(i)), settle=settle)
+        counts.append(ops)
+        assert read_file(path) == _nb_text(i).encode()
+        assert remote.read(emu, share, "nb/analysis.ipynb") == _nb_text(i).encode()
+        assert remote.names(emu, share, "nb") == ["analysis.ipynb"]
+    return counts
+
+
+def test_jupyter_save_close_to_open(mounts, share, emu):
+    counts = _jupyter_counts(mounts, share, emu, {}, settle=0)
+    for c in counts:
+        log("COUNT jupyter save, close-to-open: %d %s" % (_total(c), c))
+    assert max(_total(c) for c in counts) <= 4, counts
+
+
+def test_jupyter_save_writeback(mounts, share, emu):
+    counts = _jupyter_counts(mounts, share, emu, {"writeback_delay": 1.5}, settle=3.5)
+    for c in counts:
+        log("COUNT jupyter save, write-back (1.5 s): %d %s" % (_total(c), c))
+    assert max(_total(c) for c in counts) <= 2, counts
+    for c in counts:
+        assert "DeleteFile" not in c, "the .~ copy must never reach the share"
+
+
+def test_create_write_chmod_utime_close_is_one_upload(mounts, share, emu):
+    m = mounts.new(share)
+    os.stat(m.mnt)
+    os.listdir(m.mnt)
+
+    def work():
+        fd = os.open(m.path("new.txt"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.write(fd, b"payload")
+        os.fchmod(fd, 0o600)
+        os.utime(fd, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+        os.close(fd)
+    ops = _measure(emu, work)
+    log("COUNT create+write+chmod+utime+close (new file): %d %s" % (_total(ops), ops))
+    # one upload carrying body, mode and mtime (plus at most a Create
+    # Permission for the new owner triple and a conflict check)
+    assert ops.get("CreateFile", 0) == 1, ops
+    assert not ops.get("PutRange") and not ops.get("SetFileProperties"), ops
+    assert _total(ops) <= 3, ops
+    assert remote.read(emu, share, "new.txt") == b"payload"
