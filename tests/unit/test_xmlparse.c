@@ -482,6 +482,10 @@ static const char *const rich =
     "<Symlink><Name>ignored</Name></Symlink>"
     "<Directory><Name>sub</Name><Properties>"
     "<Last-Modified>Wed, 07 Jun 2023 22:52:45 GMT</Last-Modified></Properties></Directory>"
+    "<Directory><Name>sub2</Name><Properties>"
+    "<LastWriteTime>2023-06-07T22:52:47.0000000Z</LastWriteTime>"
+    "<ChangeTime>2023-06-07T22:52:48.0000000Z</ChangeTime>"
+    "<Last-Modified>Wed, 07 Jun 2023 22:52:49 GMT</Last-Modified></Properties></Directory>"
     "</Entries><NextMarker>m2</NextMarker><Trailer/></EnumerationResults>";
 
 static void test_list_unknown_ignored_and_times(void **state)
@@ -491,7 +495,7 @@ static void test_list_unknown_ignored_and_times(void **state)
 	const struct az_stat *f, *d;
 
 	assert_int_equal(parse_str(rich, &g, &marker), 0);
-	assert_int_equal(g.n, 2);
+	assert_int_equal(g.n, 3);
 	f = &g.st[0];
 	d = &g.st[1];
 	assert_string_equal(g.names[0], "a & b.txt");
@@ -516,6 +520,14 @@ static void test_list_unknown_ignored_and_times(void **state)
 	assert_int_equal(d->atime.tv_sec, 1686178365);
 	assert_int_equal(d->btime.tv_sec, 1686178365);
 	assert_int_equal(d->attrs, AZ_FATTR_DIRECTORY);
+	/* LastWriteTime beats Last-Modified; atime and btime fall back on
+	 * mtime, not on the change time */
+	d = &g.st[2];
+	assert_string_equal(g.names[2], "sub2");
+	assert_int_equal(d->mtime.tv_sec, 1686178367);
+	assert_int_equal(d->ctime.tv_sec, 1686178368);
+	assert_int_equal(d->atime.tv_sec, 1686178367);
+	assert_int_equal(d->btime.tv_sec, 1686178367);
 	assert_string_equal(marker, "m2");
 	free(marker);
 	got_free(&g);
