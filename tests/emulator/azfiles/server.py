@@ -1,0 +1,350 @@
+"""HTTP front end: ThreadingHTTPServer with HTTP/1.1 keep-alive (and TLS).
+
+Per request: parse and route (operation name), count it, draw faults, read
+the body (Content-Length or chunked), check x-ms-version, authenticate,
+then run the operation with the store lock held. Latency and slow faults
+are slept AFTER the lock is released, before the reply is written. Faulted
+requests (503/500/drop) never reach an operation, so they change nothing.
+/_emulator/{stats,reset,faults} need no auth, are not counted, not delayed.
+
+Threads: one thread per connection (daemon). Shared state: Context.stats
+(protected by Context.stats_lock), the store (store.lock), faults (own lock).
+Nothing is written to stdout after the "listening on" line and nothing to
+stderr unless --verbose; unexpected errors go to DATA/emulator.log.
+"""
+import base64
+import hashlib
+import json
+import os
+import logging
+import re
+import socket
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from . import auth, common, router, util, xmlout
+from . import ops_dir, ops_file, ops_move, ops_share
+from .errors import StorageError, invalid_header
+from .faults import FaultSpecError
+from .store import read_exact
+
+SERVER = "Windows-Azure-File/1.0 Microsoft-HTTPAPI/2.0"
+FRONT_SERVER = "Microsoft-HTTPAPI/2.0"
+MAX_VERSION = "2026-04-06"
+MAX_BODY = util.MAX_RANGE
+DRAIN_LIMIT = 64 * 1024 * 1024
+OPS = {}
+for _m in (ops_share, ops_dir, ops_file, ops_move):
+    OPS.update(_m.OPS)
+
+log = logging.getLogger("azfiles")
+
+
+class Context:
+    def __init__(self, store, faults, key, account, latency_ms, tls):
+        self.store = store
+        self.faults = faults
+        self.key = key
+        self.account = account
+        self.latency_ms = latency_ms
+        self.tls = tls
+        self.service_props = None
+        self.stats_lock = threading.Lock()
+        self.total = 0          # protected by stats_lock
+        self.ops = {}           # protected by stats_lock
+        self.connections = 0    # protected by stats_lock
+
+    def count(self, op):
+        with self.stats_lock:
+            self.total += 1
+            self.ops[op] = self.ops.get(op, 0) + 1
+
+    def stats(self):
+        with self.stats_lock:
+            return {"total": self.total, "ops": dict(self.ops),
+                    "connections": self.connections}
+
+    def reset(self):
+        with self.stats_lock:
+            self.total, self.ops, self.connections = 0, {}, 0
+
+
+class Dropped(Exception):
+    """Close the connection without answering (drop fault)."""
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 300
+    server_value = SERVER
+
+    def version_string(self):
+        return self.server_value
+
+    def log_message(self, fmt, *args):
+        log.info("%s - %s", self.client_address[0], fmt % args)
+
+    def setup(self):
+        ctx = self.server.ctx
+        if ctx.tls:
+            self.request.settimeout(30)
+            try:
+                self.request.do_handshake()
+            except (OSError, ValueError) as e:
+                log.info("tls handshake failed: %s", e)
+                raise
+        with ctx.stats_lock:
+            ctx.connections += 1
+        super().setup()
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionError, socket.timeout, OSError):
+            pass
+
+    do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = do_OPTIONS = \
+        lambda self: self.dispatch()
+
+    # ---------------- body ----------------
+    def _read_chunked(self, limit):
+        """-> (body, too_large); reads (and drops) everything past `limit`."""
+        out = bytearray()
+        too_large = False
+        while True:
+            line = self.rfile.readline(1024)
+            if not line:
+                raise Dropped()
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise StorageError("InvalidInput")
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(out), too_large
+            data = self.rfile.read(size)
+            if len(out) + len(data) > limit:
+                too_large = True
+            else:
+                out += data
+            self.rfile.readline(16)
+
+    def read_body(self):
+        """-> (body, too_large)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body, big = self._read_chunked(MAX_BODY)
+            return body, big
+        raw = self.headers.get("Content-Length")
+        if raw is None or not raw.strip():
+            return b"", False
+        if not re.match(r"^\s*\d+\s*$", raw):
+            raise invalid_header("Content-Length", raw)
+        n = int(raw)
+        if n > MAX_BODY:
+            if n > DRAIN_LIMIT:
+                self.close_connection = True
+            else:
+                left = n
+                while left > 0:
+                    got = self.rfile.read(min(left, 1 << 20))
+                    if not got:
+                        break
+                    left -= len(got)
+            return b"", True
+        data = self.rfile.read(n) if n else b""
+        if len(data) != n:
+            raise Dropped()
+        return data, False
+
+    # ---------------- main path ----------------
+    def dispatch(self):
+        ctx = self.server.ctx
+        if self.path.startswith("/_emulator/") or self.path == "/_emulator":
+            return self.control()
+        scheme = "https" if ctx.tls else "http"
+        req = router.Req(self.command, self.path, self.headers, scheme,
+                         self.client_address[0], ctx.account)
+        req.rid = util.request_id()
+        delay_ms = ctx.latency_ms
+        try:
+            resp, extra = self.process(ctx, req)
+            delay_ms += extra
+        except Dropped:
+            self.drop()
+            return
+        except StorageError as err:
+            resp = self.error_resp(req, err)
+        except Exception:
+            log.error("internal error on %s %s\n%s", self.command, self.path,
+                      traceback.format_exc())
+            resp = self.error_resp(req, StorageError(
+                "InternalError", "Server encountered an internal error. Please try again "
+                "after some time.", status=500))
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
+        self.send(req, resp)
+
+    def process(self, ctx, req):
+        """-> (Resp, extra delay ms); raises StorageError / Dropped."""
+        extra = 0
+        try:
+            router.parse_location(req)
+            router.route(req)
+        finally:
+            ctx.count(req.op)
+        fault, extra = ctx.faults.decide(req.op)
+        if fault == "drop":
+            raise Dropped()
+        body, too_large = self.read_body()
+        req.body = body
+        if fault in ("503", "500"):
+            code = "ServerBusy" if fault == "503" else "OperationTimedOut"
+            return self.error_resp(req, StorageError(code)), extra
+        if too_large:
+            raise StorageError("RequestBodyTooLarge", details=[("MaxLimit", MAX_BODY)])
+        self.check_version(req)
+        auth.authenticate(req, ctx.key)
+        if req.kind in ("dir", "file"):
+            common.reject_conditions(req)
+        with ctx.store.lock:
+            resp = OPS[req.op](ctx, req)
+        return resp, extra
+
+    def check_version(self, req):
+        v = req.h("x-ms-version")
+        if v is None:
+            req.version = req.q("sv")
+            return
+        v = v.strip()
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", v) or v > MAX_VERSION or v < "2014-02-14":
+            raise invalid_header("x-ms-version", v)
+        req.version = v
+
+    def error_resp(self, req, err):
+        ticks = util.now_ticks()
+        body = xmlout.error_body(err.code, err.message, req.rid, ticks, err.details)
+        resp = common.Resp(err.status, list(err.headers.items()) +
+                           [("x-ms-error-code", err.code)], body, "application/xml")
+        resp.reason = err.message.split("\n")[0]
+        resp.front_end = err.front_end
+        return resp
+
+    def drop(self):
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # ---------------- writing ----------------
+    def send(self, req, resp):
+        front = getattr(resp, "front_end", False)
+        self.server_value = FRONT_SERVER if front else SERVER
+        payload = resp.body
+        if resp.stream is not None and getattr(resp, "want_md5", False):
+            fd, off, n = resp.stream
+            payload = read_exact(fd, off, n)
+            self._close_fd(resp)
+            resp.stream = None
+            resp.headers.append(("Content-MD5", base64.b64encode(
+                hashlib.md5(payload).digest()).decode("ascii")))
+        self.send_response(resp.status, getattr(resp, "reason", None))
+        self.send_header("x-ms-request-id", req.rid)
+        if not front and req.h("x-ms-version"):
+            self.send_header("x-ms-version", req.h("x-ms-version").strip())
+        if req.h("x-ms-client-request-id"):
+            self.send_header("x-ms-client-request-id", req.h("x-ms-client-request-id"))
+        is_head = self.command == "HEAD"
+        names = {k.lower() for k, _ in resp.headers}
+        for k, v in resp.headers:
+            if is_head and resp.status >= 400 and k == "Content-Type":
+                continue
+            self.send_header(k, v)
+        if resp.stream is not None:
+            length = resp.stream[2]
+        else:
+            length = len(payload)
+        if is_head and resp.status >= 400:
+            self.send_header("Transfer-Encoding", "chunked")  # as the service does
+        elif "content-length" not in names:
+            self.send_header("Content-Length", str(length))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            if is_head:
+                return
+            if resp.stream is not None:
+                self._write_stream(resp)
+            elif payload:
+                self.wfile.write(payload)
+        finally:
+            self._close_fd(resp)
+
+    def _write_stream(self, resp):
+        fd, off, n = resp.stream
+        pos = 0
+        while pos < n:
+            chunk = read_exact(fd, off + pos, min(1 << 20, n - pos))
+            self.wfile.write(chunk)
+            pos += len(chunk)
+
+    @staticmethod
+    def _close_fd(resp):
+        if resp.stream is not None and resp.stream[0] is not None:
+            os.close(resp.stream[0])
+            resp.stream = (None,) + tuple(resp.stream[1:])
+
+    # ---------------- control endpoints ----------------
+    def control(self):
+        ctx = self.server.ctx
+        path = self.path.split("?", 1)[0].rstrip("/")
+        try:
+            body, _big = self.read_body()
+        except (StorageError, Dropped):
+            body = b""
+        status, out = 200, None
+        if path == "/_emulator/stats" and self.command == "GET":
+            out = ctx.stats()
+        elif path == "/_emulator/reset" and self.command in ("POST", "PUT"):
+            ctx.reset()
+            out = {}
+        elif path == "/_emulator/faults" and self.command == "GET":
+            out = ctx.faults.show()
+        elif path == "/_emulator/faults" and self.command in ("POST", "PUT"):
+            try:
+                ctx.faults.set(body.decode("utf-8", "replace"))
+                out = ctx.faults.show()
+            except FaultSpecError as e:
+                status, out = 400, {"error": str(e)}
+        else:
+            status, out = 404, {"error": "unknown control endpoint %s %s"
+                                % (self.command, path)}
+        data = json.dumps(out).encode("utf-8")
+        self.server_value = SERVER
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, ctx, ssl_context=None):
+        self.ctx = ctx
+        super().__init__(addr, Handler)
+        if ssl_context is not None:
+            self.socket = ssl_context.wrap_socket(self.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
+
+    def handle_error(self, request, client_address):
+        log.info("connection error from %s:\n%s", client_address, traceback.format_exc())
