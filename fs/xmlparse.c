@@ -68,6 +68,7 @@ static int xml_open(const char *body, size_t len, const char *root_name, xmlDocP
 	    xmlStrcmp((*root)->name, (const xmlChar *)root_name) != 0) {
 		xmlFreeDoc(*doc);
 		*doc = NULL;
+		*root = NULL;
 		return -EPROTO;
 	}
 	return 0;
