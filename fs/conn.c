@@ -32,6 +32,7 @@
 #include "conn.h"
 
 #define CONN_DEFAULT_SUFFIX "core.windows.net"
+#define B64_PAD '='
 
 /* The raw key/value fields found in the text, before validation. */
 struct conn_fields {
@@ -102,8 +103,8 @@ static int conn_b64_decode(const char *in, unsigned char **out)
 	*out = NULL;
 	if (len == 0 || len % 4 != 0 || len > 4096)
 		return -EINVAL;
-	if (in[len - 1] == '=')
-		pad = in[len - 2] == '=' ? 2 : 1;
+	if (in[len - 1] == B64_PAD)
+		pad = in[len - 2] == B64_PAD ? 2 : 1;
 	buf = malloc(len / 4 * 3);
 	if (!buf)
 		return -ENOMEM;
@@ -414,29 +415,40 @@ static int conn_build_endpoint(struct az_conn *c, struct conn_fields *f, char *e
 	return conn_endpoint(c, ep, err, errlen);
 }
 
+/* Drops the leading '?' of a SAS in place and checks it is signed. */
+static int conn_sas(char *sas, char *err, size_t errlen)
+{
+	const char *s = sas;
+	int has_sig;
+
+	while (*s == '?')
+		s++;
+	if (!*s) {
+		conn_err(err, errlen, "SharedAccessSignature is empty");
+		return -EINVAL;
+	}
+	has_sig = strncmp(s, "sig=", 4) == 0 || strstr(s, "&sig=") != NULL;
+	if (!has_sig) {
+		conn_err(err, errlen, "SharedAccessSignature has no sig= parameter");
+		return -EINVAL;
+	}
+	memmove(sas, s, strlen(s) + 1);
+	return 0;
+}
+
 /* Moves the credentials from f to c, decoding the key. */
 static int conn_credentials(struct az_conn *c, struct conn_fields *f, char *err, size_t errlen)
 {
-	int n;
+	int n, rc;
 
 	if (f->key && !*f->key) {
 		conn_err(err, errlen, "AccountKey is empty");
 		return -EINVAL;
 	}
 	if (f->sas) {
-		const char *s = f->sas;
-
-		while (*s == '?')
-			s++;
-		if (!*s) {
-			conn_err(err, errlen, "SharedAccessSignature is empty");
-			return -EINVAL;
-		}
-		if (strncmp(s, "sig=", 4) != 0 && !strstr(s, "&sig=")) {
-			conn_err(err, errlen, "SharedAccessSignature has no sig= parameter");
-			return -EINVAL;
-		}
-		memmove(f->sas, s, strlen(s) + 1);
+		rc = conn_sas(f->sas, err, errlen);
+		if (rc)
+			return rc;
 	}
 	if (!f->key && !f->sas) {
 		conn_err(err, errlen, "AccountKey or SharedAccessSignature missing");

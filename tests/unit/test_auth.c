@@ -32,9 +32,10 @@ static struct az_conn conn_host; /* myacct at https://myacct.file.core.windows.n
 
 static int setup(void **state)
 {
+	static const char dev[] = "UseDevelopmentStorage=true";
 	char err[128];
 
-	if (az_conn_parse(&conn_path, "UseDevelopmentStorage=true", err, sizeof(err)))
+	if (az_conn_parse(&conn_path, dev, err, sizeof(err)))
 		return -1;
 	if (az_conn_parse(&conn_host, "AccountName=myacct;AccountKey=" AZ_DEV_KEY, err,
 			  sizeof(err)))
