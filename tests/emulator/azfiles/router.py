@@ -71,9 +71,13 @@ def parse_location(req):
         req.host_style = True
         req.endpoint = "%s://%s/" % (req.scheme, host)
     else:
-        if not segs or segs[0] != req.account:
+        if segs and segs[0] == req.account:
+            segs = segs[1:]
+        elif not (segs and segs[0] and req.q("comp") == "rename"):
             raise StorageError("InvalidUri", front_end=True)
-        segs = segs[1:]
+        # else: the JS SDK's rename destination URL drops the account segment
+        # on path-style URLs (it sets the path to /share/dest); Azurite and we
+        # accept it, and the client signs that path as sent.
         req.endpoint = "%s://%s/%s/" % (req.scheme, host, req.account)
     while segs and segs[-1] == "":
         segs.pop()
