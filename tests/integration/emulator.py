@@ -165,6 +165,42 @@ class Emulator:
             raise RuntimeError("create share %s: %s %r" % (name, st, body))
 
 
+def account_sas(permissions="rwdlc", services="f", resource_types="sco",
+                expiry_minutes=60, start_minutes=-5, protocol="https,http",
+                version="2022-11-02", key=KEY, account=ACCOUNT):
+    """An account SAS token (query string without '?'), per "Create an
+    account SAS" (string-to-sign with the encryption-scope line from
+    2020-12-06 on). Negative expiry_minutes gives an expired token."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    st = (now + datetime.timedelta(minutes=start_minutes)).strftime(fmt)
+    se = (now + datetime.timedelta(minutes=expiry_minutes)).strftime(fmt)
+    fields = [account, permissions, services, resource_types, st, se, "", protocol,
+              version]
+    if version >= "2020-12-06":
+        fields.append("")
+    sts = "\n".join(fields) + "\n"
+    mac = hmac.new(base64.b64decode(key), sts.encode("utf-8"), hashlib.sha256)
+    sig = base64.b64encode(mac.digest()).decode()
+    q = [("sv", version), ("ss", services), ("srt", resource_types),
+         ("sp", permissions), ("st", st), ("se", se), ("spr", protocol), ("sig", sig)]
+    return "&".join("%s=%s" % (k, urllib.parse.quote(v, safe="")) for k, v in q)
+
+
+def make_tls_cert(directory, ip="127.0.0.1", days=2):
+    """A self-signed certificate for ip (and localhost) made with the openssl
+    CLI: returns (cert_file, key_file); the cert is its own CA file."""
+    cert = os.path.join(directory, "emu-cert.pem")
+    keyf = os.path.join(directory, "emu-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", keyf, "-out", cert, "-days", str(days),
+                    "-subj", "/CN=azsf-test-emulator",
+                    "-addext", "subjectAltName=IP:%s,DNS:localhost" % ip,
+                    "-addext", "basicConstraints=critical,CA:TRUE"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, keyf
+
+
 def sign(method, url_path, query, headers, content_length):
     """Shared Key signature, per "Authorize with Shared Key"."""
     low = {k.lower(): v for k, v in headers.items()}
