@@ -180,7 +180,6 @@ int az_client_head(struct az_client *c, const char *path, int is_dir, struct az_
 		    path);
 	if (is_dir)
 		r.query = "restype=directory";
-	r.quiet = 1;
 	return az_client_run(c, &r, is_dir, 1, out);
 }
 
