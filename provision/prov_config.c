@@ -83,13 +83,14 @@ static int check_options(const char *s, char *err, size_t errlen)
 	static const char *const owned[] = {"share=", "conn_file=", "config=", "cache_dir="};
 	static const char *const secret[] = {"accountkey", "sharedaccesssignature", "sig=",
 					     "key=", "sas="};
+	static const char plain[] = "._/@+=,:-";
 	const char *p;
 	size_t i;
 
 	for (p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (!(isalnum(c) || strchr("._/@+=,:-", c))) {
+		if (!(isalnum(c) || strchr(plain, c))) {
 			snprintf(err, errlen, "options: character '%c' not allowed (expected "
 				 "key=value items of [A-Za-z0-9._/@+:-] separated by commas)", c);
 			return -EINVAL;

@@ -22,6 +22,10 @@ static void buf_wipe_release(struct prov_buf *b)
 	prov_buf_release(b);
 }
 
+static const char key_marker[] = "AccountKey=";
+static const char sas_marker[] = "SharedAccessSignature=";
+static const char b64_extra[] = "+/=";
+
 /* Value of key in a ';'-separated connection string, copied to out. */
 static int conn_field(const char *conn, const char *key, char *out, size_t outlen)
 {
@@ -32,7 +36,9 @@ static int conn_field(const char *conn, const char *key, char *out, size_t outle
 		const char *end = strchr(p, ';');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		if (len > klen && strncasecmp(p, key, klen) == 0 && p[klen] == '=') {
+		int match = len > klen && strncasecmp(p, key, klen) == 0;
+
+		if (match && p[klen] == b64_extra[2]) {
 			len -= klen + 1;
 			if (len >= outlen)
 				return -ENAMETOOLONG;
@@ -50,7 +56,7 @@ static int is_base64(const char *s)
 	size_t n = 0;
 
 	for (; *s; s++, n++) {
-		if (!(isalnum((unsigned char)*s) || *s == '+' || *s == '/' || *s == '='))
+		if (!(isalnum((unsigned char)*s) || strchr(b64_extra, *s)))
 			return 0;
 	}
 	return n >= 16;
@@ -114,7 +120,7 @@ int prov_creds_conn_string(const struct prov_config *cfg, const char *secret,
 			return -EINVAL;
 		}
 	}
-	if (!strcasestr(secret, "AccountKey=") && !strcasestr(secret, "SharedAccessSignature=")) {
+	if (!strcasestr(secret, key_marker) && !strcasestr(secret, sas_marker)) {
 		struct prov_buf one;
 		int rc;
 
