@@ -116,7 +116,7 @@ def write(emu, share, path, data, perm_key=None):
         piece = data[off:off + CHUNK]
         st, _, body = emu.request(
             "PUT", _rpath(share, path), "comp=range",
-            {"x-ms-write": "update",
+            {"x-ms-write": "update", "Content-Type": "application/octet-stream",
              "x-ms-range": "bytes=%d-%d" % (off, off + len(piece) - 1)}, piece)
         _check(st, body, "put range %s" % path, ok=(201,))
 
