@@ -302,7 +302,8 @@ describe("service SAS", () => {
     for await (const e of d.listFilesAndDirectories()) names.push(e.name);
     assert.deepEqual(names, ["x.txt"]);
     assert.equal((await downloadBytes(f)).bytes.toString(), "share sas");
-    const { destinationFileClient: g } = await f.rename(`${d.path}/y.txt`);
+    await f.rename(`${d.path}/y.txt`);
+    const g = d.getFileClient("y.txt"); // see GAPS.md: the SDK's destination client lacks the account
     assert.equal((await downloadBytes(g)).bytes.toString(), "share sas");
     await g.delete();
     await d.delete();

@@ -204,11 +204,10 @@ for (const mode of AUTH_MODES) {
       const dest = `d/${uniq("dst")}`;
       await expectRestError(f.rename(dest), 412, "LeaseIdMissing");
       assert.ok(await f.exists());
-      const { destinationFileClient } = await f.rename(dest, {
-        sourceLeaseAccessConditions: { leaseId: id },
-      });
+      await f.rename(dest, { sourceLeaseAccessConditions: { leaseId: id } });
       assert.equal(await f.exists(), false);
-      assert.equal((await downloadBytes(destinationFileClient)).bytes.toString(), "src");
+      const moved = dir.getFileClient(dest.slice(2));
+      assert.equal((await downloadBytes(moved)).bytes.toString(), "src");
     });
 
     it("rename onto a leased destination needs the destination lease id", T, async () => {

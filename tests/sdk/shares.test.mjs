@@ -137,9 +137,17 @@ for (const mode of AUTH_MODES) {
       assert.equal(rest.value.marker, marker);
     });
 
-    it("invalid share names are InvalidResourceName", T, async () => {
-      for (const bad of ["ab", "Upper-case", "double--dash", "-lead", "trail-", "under_score", "x".repeat(64)]) {
+    it("invalid share names are InvalidResourceName, bad lengths OutOfRangeInput", T, async () => {
+      for (const bad of ["Upper-case", "double--dash", "-lead", "trail-", "under_score"]) {
         await expectRestError(svc.getShareClient(bad).create(), 400, "InvalidResourceName");
+      }
+      for (const bad of ["ab", "x".repeat(64)]) {
+        await expectRestError(svc.getShareClient(bad).create(), 400, "OutOfRangeInput");
+      }
+      // the limits themselves are fine (both modes share one emulator)
+      for (const ok of ["a-c", `z${"9".repeat(62)}`]) {
+        await svc.getShareClient(ok).createIfNotExists();
+        assert.ok(await svc.getShareClient(ok).exists());
       }
     });
 
