@@ -104,7 +104,7 @@ class Client:
         return "/" + p if self.host_style else "/%s/%s" % (ACCOUNT, p)
 
     def request(self, method, path="", query="", headers=None, body=b"", sign_it=True,
-                version=VERSION, raw_path=None):
+                version=VERSION, raw_path=None, retry=True):
         headers = dict(headers or {})
         if version is not None:
             headers.setdefault("x-ms-version", version)
@@ -131,7 +131,7 @@ class Client:
                 return Result(r.status, r.reason, r.headers, data)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.close()
-                if attempt:
+                if attempt or not retry:
                     raise
         raise AssertionError("unreachable")
 
