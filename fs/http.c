@@ -13,7 +13,7 @@
  * caller's buffer or straight to an fd; error bodies always go to a small
  * buffer so a 4xx never lands in a file.
  *
- * Retries (see docs/DESIGN.md "REST client"): az_err_retryable() statuses
+ * Retries: az_err_retryable() statuses
  * and codes, plus transport errors (timeouts, resets, empty replies),
  * with full-jitter exponential backoff (100 ms doubling, cap 4 s) or the
  * service's Retry-After when longer, while opts.retry_budget_ms lasts.

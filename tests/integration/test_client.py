@@ -508,8 +508,9 @@ def test_workload_under_faults_is_byte_identical(cli_bin, tmp):
         data = rng.randbytes(n)
         local["w/f%03d" % i] = (wfile(tmp, "src%03d" % i, data), data)
     faults = "503:0.1,500:0.05,drop:0.05,slow:0.03:1500"
-    with emulator.Emulator(faults=faults) as e:
+    with emulator.Emulator() as e:
         e.create_share("faults")
+        e.set_faults(faults)  # from here on, through the client only
         c = Cli(cli_bin, e, "faults", tmp, extra=["--retry-budget-ms", "120000",
                                                 "--max-conns", "8"])
         c.run("mkdir", "w")
@@ -542,6 +543,7 @@ def test_workload_under_faults_is_byte_identical(cli_bin, tmp):
             assert x["size"] == len(local["w/" + x["name"]][1])
         down = stats_of(p2)
         ops = e.ops()
+    print("fault workload: upload %s, download %s, ops %s" % (up, down, ops))
     # the faults really fired, and were retried through
     assert int(up["retries"]) + int(down["retries"]) >= 40, (up, down)
     assert ops.get("PutRange", 0) >= 12  # 4 MiB+1: 2, 6 MiB: 2, 9 MiB: 3, 20 MiB: 5
