@@ -36,6 +36,14 @@ static int share_dir(const char *mnt, char *out, size_t outlen)
 	return prov_path_join(out, outlen, mnt, PROV_SHARE_DIR);
 }
 
+static int roster_path(const char *mnt, char *out, size_t outlen)
+{
+	char dir[PROV_PATH_MAX];
+	int rc = share_dir(mnt, dir, sizeof(dir));
+
+	return rc ? rc : prov_path_join(out, outlen, dir, "roster");
+}
+
 static void make_token(char *out, size_t outlen)
 {
 	char host[128] = "unknown";
@@ -206,9 +214,7 @@ int prov_share_roster_load(const char *mnt, struct prov_roster *r, char *err, si
 	int rc;
 
 	prov_buf_init(&text);
-	rc = share_dir(mnt, path, sizeof(path));
-	if (!rc)
-		rc = prov_path_join(path, sizeof(path), path, "roster");
+	rc = roster_path(mnt, path, sizeof(path));
 	if (rc) {
 		snprintf(err, errlen, "roster path too long");
 		goto out;
@@ -237,9 +243,7 @@ int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
 	int rc;
 
 	prov_buf_init(&text);
-	rc = share_dir(mnt, path, sizeof(path));
-	if (!rc)
-		rc = prov_path_join(path, sizeof(path), path, "roster");
+	rc = roster_path(mnt, path, sizeof(path));
 	if (!rc)
 		rc = prov_roster_format(r, &text);
 	if (rc) {
