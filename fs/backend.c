@@ -32,14 +32,14 @@
 #include "perm.h"
 
 struct azb {
-	struct az_client *c;     /* read-only */
-	struct perm_map *pm;     /* read-only */
-	struct azb_opts opts;    /* read-only */
+	struct az_client *c;  /* read-only */
+	struct perm_map *pm;  /* read-only */
+	struct azb_opts opts; /* read-only */
 	pthread_mutex_t lock;
-	int statfs_valid;        /* lock */
+	int statfs_valid;	   /* lock */
 	struct timespec statfs_at; /* lock */
-	uint64_t statfs_total;   /* lock */
-	uint64_t statfs_used;    /* lock */
+	uint64_t statfs_total;	   /* lock */
+	uint64_t statfs_used;	   /* lock */
 };
 
 int azb_init(struct azb **out, struct az_client *c, struct perm_map *pm,
@@ -293,7 +293,7 @@ struct put_job {
 	uint64_t size;
 	pthread_mutex_t lock;
 	uint64_t next; /* lock: next offset to hand out */
-	int rc;        /* lock: first failure */
+	int rc;	       /* lock: first failure */
 };
 
 static void *put_worker(void *arg)
@@ -414,8 +414,7 @@ static int be_upload(void *ctx, const char *path, int fd, uint64_t size,
 }
 
 /* Put Range fails past EOF: grow the file once, then write. */
-static int put_growing(struct azb *b, const char *path, uint64_t off, const void *buf,
-		       size_t len)
+static int put_growing(struct azb *b, const char *path, uint64_t off, const void *buf, size_t len)
 {
 	struct az_stat cur;
 	int rc = az_file_put_range(b->c, path, off, buf, len, NULL, NULL);
@@ -431,8 +430,8 @@ static int put_growing(struct azb *b, const char *path, uint64_t off, const void
 	return rc ? rc : az_file_put_range(b->c, path, off, buf, len, NULL, NULL);
 }
 
-static int be_write_range(void *ctx, const char *path, uint64_t off, const void *buf,
-			  size_t len, struct az_stat *st)
+static int be_write_range(void *ctx, const char *path, uint64_t off, const void *buf, size_t len,
+			  struct az_stat *st)
 {
 	struct azb *b = ctx;
 	size_t done = 0;
@@ -451,8 +450,7 @@ static int be_write_range(void *ctx, const char *path, uint64_t off, const void 
 
 /* ---- namespace ---- */
 
-static int be_create(void *ctx, const char *path, const struct vfs_want *want,
-		     struct az_stat *st)
+static int be_create(void *ctx, const char *path, const struct vfs_want *want, struct az_stat *st)
 {
 	struct azb *b = ctx;
 	struct vfs_want w = *want;
@@ -470,8 +468,7 @@ static int be_create(void *ctx, const char *path, const struct vfs_want *want,
 	return rc;
 }
 
-static int be_mkdir(void *ctx, const char *path, const struct vfs_want *want,
-		    struct az_stat *st)
+static int be_mkdir(void *ctx, const char *path, const struct vfs_want *want, struct az_stat *st)
 {
 	struct azb *b = ctx;
 	struct vfs_want w = *want;
@@ -635,8 +632,8 @@ int azb_symlink_parse(const char *body, size_t len, char *buf, size_t size)
 	return 0;
 }
 
-static int be_symlink(void *ctx, const char *path, const char *target,
-		      const struct vfs_want *want, struct az_stat *st)
+static int be_symlink(void *ctx, const char *path, const char *target, const struct vfs_want *want,
+		      struct az_stat *st)
 {
 	struct azb *b = ctx;
 	struct vfs_want w = *want;

@@ -20,10 +20,10 @@ struct az_client;
 struct perm_map;
 
 struct azb_opts {
-	int put_threads;        /* parallel Put Range per large upload, 0 = 4 */
-	long statfs_ttl_ms;     /* 0 = 5000 */
-	uid_t default_uid;      /* for entries with foreign owners, when a */
-	gid_t default_gid;      /* chmod/chown needs the rest of the triple */
+	int put_threads;    /* parallel Put Range per large upload, 0 = 4 */
+	long statfs_ttl_ms; /* 0 = 5000 */
+	uid_t default_uid;  /* for entries with foreign owners, when a */
+	gid_t default_gid;  /* chmod/chown needs the rest of the triple */
 	mode_t default_file_mode;
 	mode_t default_dir_mode;
 };
@@ -38,7 +38,7 @@ void azb_ops(struct azb *b, struct vfs_backend *be);
 
 /* ---- pieces exposed for unit tests ---- */
 
-#define AZB_SYMLINK_SIZE 1067   /* 5 + 5 + 33 + 1024 */
+#define AZB_SYMLINK_SIZE 1067 /* 5 + 5 + 33 + 1024 */
 #define AZB_SYMLINK_MAXLEN 1024
 #define AZB_TEMP_PREFIX ".azsf~"
 

@@ -25,9 +25,9 @@ void nm_set_allow_trailing_dot(int allow)
 }
 
 static const char *const nm_reserved[] = {
-	"CON", "PRN", "AUX", "NUL", "CLOCK$",
-	"COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-	"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    "CON",  "PRN",  "AUX",  "NUL",  "CLOCK$", "COM1", "COM2", "COM3",
+    "COM4", "COM5", "COM6", "COM7", "COM8",   "COM9", "LPT1", "LPT2",
+    "LPT3", "LPT4", "LPT5", "LPT6", "LPT7",   "LPT8", "LPT9",
 };
 
 static void setwhy(char *why, size_t whylen, const char *msg)
@@ -132,7 +132,8 @@ int nm_check_name(const char *name, char *why, size_t whylen)
 		return -ENAMETOOLONG;
 	}
 	if (is_reserved(name)) {
-		setwhy(why, whylen, "reserved device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, CLOCK$)");
+		setwhy(why, whylen,
+		       "reserved device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, CLOCK$)");
 		return -EINVAL;
 	}
 	if (!nm_allow_trailing_dot && name[len - 1] == '.') {

@@ -46,48 +46,66 @@ struct mopt_key {
 	size_t off;
 };
 
-#define K(n, t, f) {n, t, offsetof(struct mopt, f)}
+#define K(n, t, f)                                                                                 \
+	{                                                                                          \
+		n, t, offsetof(struct mopt, f)                                                     \
+	}
 static const struct mopt_key mopt_keys[] = {
-	K("share", MT_STR, share),
-	K("conn_file", MT_STR, conn_file),
-	K("config", MT_STR, config),
-	K("cache_dir", MT_STR, cache_dir),
-	K("ca_file", MT_STR, ca_file),
-	K("writeback_delay", MT_SECONDS, writeback_delay_ms),
-	K("attr_timeout", MT_SECONDS, attr_timeout_ms),
-	K("dir_timeout", MT_SECONDS, dir_timeout_ms),
-	K("conflict_slack", MT_SECONDS, conflict_slack_ms),
-	K("cache_size", MT_SIZE, cache_size),
-	K("file_cache_max", MT_SIZE, file_cache_max),
-	K("upload_threads", MT_INT, upload_threads),
-	K("uid", MT_UID, uid),
-	K("gid", MT_GID, gid),
-	K("file_mode", MT_MODE, file_mode),
-	K("dir_mode", MT_MODE, dir_mode),
-	K("offline_writes", MT_FLAG, offline_writes),
-	K("log_level", MT_LOGLEVEL, log_level),
-	K("allow_other", MT_FLAG, allow_other),
+    K("share", MT_STR, share),
+    K("conn_file", MT_STR, conn_file),
+    K("config", MT_STR, config),
+    K("cache_dir", MT_STR, cache_dir),
+    K("ca_file", MT_STR, ca_file),
+    K("writeback_delay", MT_SECONDS, writeback_delay_ms),
+    K("attr_timeout", MT_SECONDS, attr_timeout_ms),
+    K("dir_timeout", MT_SECONDS, dir_timeout_ms),
+    K("conflict_slack", MT_SECONDS, conflict_slack_ms),
+    K("cache_size", MT_SIZE, cache_size),
+    K("file_cache_max", MT_SIZE, file_cache_max),
+    K("upload_threads", MT_INT, upload_threads),
+    K("uid", MT_UID, uid),
+    K("gid", MT_GID, gid),
+    K("file_mode", MT_MODE, file_mode),
+    K("dir_mode", MT_MODE, dir_mode),
+    K("offline_writes", MT_FLAG, offline_writes),
+    K("log_level", MT_LOGLEVEL, log_level),
+    K("allow_other", MT_FLAG, allow_other),
 };
 #undef K
 
 /* Handed to FUSE / the kernel as they are (libfuse mount options). */
 static const char *const mopt_fuse_flags[] = {
-	"nosuid", "suid", "nodev", "dev", "noexec", "exec", "async", "sync",
-	"dirsync", "noatime", "nodiratime", "norelatime", "nostrictatime",
-	"allow_root", "auto_unmount", NULL,
+    "nosuid",	     "suid",	   "nodev",	   "dev",     "noexec",	    "exec",
+    "async",	     "sync",	   "dirsync",	   "noatime", "nodiratime", "norelatime",
+    "nostrictatime", "allow_root", "auto_unmount", NULL,
 };
 static const char *const mopt_fuse_valued[] = {"fsname=", "max_read=", NULL};
 
 /* Meaningless to us, accepted from fstab / mount(8) and dropped. */
 static const char *const mopt_ignored[] = {
-	"_netdev", "noauto", "auto", "user", "nouser", "users", "owner", "nofail",
-	"defaults", "default_permissions", "atime", "relatime", "strictatime",
-	"diratime", "lazytime", "nolazytime", "noallow_other_warning", NULL,
+    "_netdev",
+    "noauto",
+    "auto",
+    "user",
+    "nouser",
+    "users",
+    "owner",
+    "nofail",
+    "defaults",
+    "default_permissions",
+    "atime",
+    "relatime",
+    "strictatime",
+    "diratime",
+    "lazytime",
+    "nolazytime",
+    "noallow_other_warning",
+    NULL,
 };
 static const char *const mopt_ignored_prefix[] = {"x-", "comment=", "helper=", NULL};
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -413,8 +431,7 @@ static int add_fuse_opt(struct mopt *o, const char *opt)
 }
 
 /* Options that are not in the key table: ro/rw, FUSE's, fstab noise. */
-static int apply_other(struct mopt *o, const char *opt, const char *from, char *err,
-		       size_t errlen)
+static int apply_other(struct mopt *o, const char *opt, const char *from, char *err, size_t errlen)
 {
 	if (strcmp(opt, "ro") == 0 || strcmp(opt, "rw") == 0) {
 		o->read_only = opt[0] == 'r' && opt[1] == 'o';
@@ -455,8 +472,8 @@ int mopt_apply(struct mopt *o, const char *opt, const char *from, char *err, siz
 			return rc;
 		}
 		if (rc) {
-			seterr(err, errlen, "option '%s': bad value '%s', expected %s (%s)", k->name,
-			       val ? val : "", type_expect(k->type), from);
+			seterr(err, errlen, "option '%s': bad value '%s', expected %s (%s)",
+			       k->name, val ? val : "", type_expect(k->type), from);
 			return -EINVAL;
 		}
 		return 0;
@@ -466,10 +483,14 @@ int mopt_apply(struct mopt *o, const char *opt, const char *from, char *err, siz
 
 /* ---- -o lists ---- */
 
+static int is_config_opt(const char *s)
+{
+	return strncmp(s, "config=", 7) == 0 || strcmp(s, "config") == 0;
+}
+
 /* Splits "a,b=c\,d" at unescaped commas; calls mopt_apply on each. When
  * config_only is set, applies nothing but the config key. */
-static int apply_list(struct mopt *o, const char *list, int config_only, char *err,
-		      size_t errlen)
+static int apply_list(struct mopt *o, const char *list, int config_only, char *err, size_t errlen)
 {
 	size_t n = strlen(list);
 	char *buf = malloc(n + 1);
@@ -495,7 +516,7 @@ static int apply_list(struct mopt *o, const char *list, int config_only, char *e
 		j = 0;
 		if (buf[0] == '\0')
 			continue;
-		if (config_only != (strncmp(buf, "config=", 7) == 0 || strcmp(buf, "config") == 0))
+		if (config_only != is_config_opt(buf))
 			continue;
 		rc = mopt_apply(o, buf, "-o", err, errlen);
 	}
@@ -517,8 +538,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static int config_line(struct mopt *o, char *line, const char *from, char *err,
-		       size_t errlen)
+static int config_line(struct mopt *o, char *line, const char *from, char *err, size_t errlen)
 {
 	char opt[MOPT_LINE_MAX];
 	char *s = trim(line);
@@ -533,7 +553,7 @@ static int config_line(struct mopt *o, char *line, const char *from, char *err,
 	} else {
 		snprintf(opt, sizeof(opt), "%s", s);
 	}
-	if (strncmp(opt, "config=", 7) == 0 || strcmp(opt, "config") == 0) {
+	if (is_config_opt(opt)) {
 		seterr(err, errlen, "option 'config' cannot be used inside a config file (%s)",
 		       from);
 		return -EINVAL;
@@ -587,8 +607,8 @@ static int set_source(struct mopt *o, const char *src, char *err, size_t errlen)
 	if (!o->share)
 		return set_str(&o->share, name);
 	if (strcmp(o->share, name) != 0) {
-		seterr(err, errlen, "source '%s' names share '%s' but option share='%s'", src,
-		       name, o->share);
+		seterr(err, errlen, "source '%s' names share '%s' but option share='%s'", src, name,
+		       o->share);
 		return -EINVAL;
 	}
 	return 0;
@@ -622,8 +642,8 @@ static int check_required(struct mopt *o, char *err, size_t errlen)
 }
 
 /* One argv word that starts with '-'. Returns 1 when it consumed the next word. */
-static int parse_flag(struct mopt *o, char **argv, int i, int argc, const char **lists,
-		      int *nlists, char *err, size_t errlen)
+static int parse_flag(struct mopt *o, char **argv, int i, int argc, const char **lists, int *nlists,
+		      char *err, size_t errlen)
 {
 	const char *a = argv[i];
 

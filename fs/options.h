@@ -14,34 +14,34 @@
 #include <sys/types.h>
 
 struct mopt {
-	char *mountpoint;        /* as given */
-	char *source;            /* fstab source argument, or NULL */
+	char *mountpoint; /* as given */
+	char *source;	  /* fstab source argument, or NULL */
 	char *share;
 	char *conn_file;
 	char *config;
-	char *cache_dir;         /* NULL: mopt_default_cache_dir() */
+	char *cache_dir; /* NULL: mopt_default_cache_dir() */
 	char *ca_file;
 	long writeback_delay_ms; /* 0 = close-to-open */
 	long attr_timeout_ms;
 	long dir_timeout_ms;
 	long conflict_slack_ms;
-	uint64_t cache_size;     /* bytes */
+	uint64_t cache_size;	 /* bytes */
 	uint64_t file_cache_max; /* bytes */
 	int upload_threads;
-	uid_t uid;               /* defaults for entries with foreign owners */
+	uid_t uid; /* defaults for entries with foreign owners */
 	gid_t gid;
-	mode_t file_mode;        /* permission bits only */
+	mode_t file_mode; /* permission bits only */
 	mode_t dir_mode;
 	int offline_writes;
-	int log_level;           /* enum az_log_level */
+	int log_level; /* enum az_log_level */
 	int foreground;
 	int debug;
 	int single_thread;
 	int read_only;
-	int allow_other;         /* -1 = default (on when root) */
+	int allow_other; /* -1 = default (on when root) */
 	int show_help;
 	int show_version;
-	char *fuse_opts;         /* comma list for FUSE (allow_root, fsname=..), or NULL */
+	char *fuse_opts; /* comma list for FUSE (allow_root, fsname=..), or NULL */
 };
 
 /* Fills o with the defaults (everything not parsed). */
@@ -61,9 +61,9 @@ int mopt_apply(struct mopt *o, const char *opt, const char *from, char *err, siz
 int mopt_parse_seconds(const char *s, long *ms);     /* "2", "0.5" -> ms */
 int mopt_parse_size(const char *s, uint64_t *bytes); /* "10G", "16M", "512k", "4096" */
 int mopt_parse_mode(const char *s, mode_t *mode);    /* octal, <= 07777 */
-int mopt_parse_bool(const char *s, int *v);          /* 1/0 yes/no true/false on/off */
-int mopt_parse_uid(const char *s, uid_t *uid);       /* number or user name */
-int mopt_parse_gid(const char *s, gid_t *gid);       /* number or group name */
+int mopt_parse_bool(const char *s, int *v);	     /* 1/0 yes/no true/false on/off */
+int mopt_parse_uid(const char *s, uid_t *uid);	     /* number or user name */
+int mopt_parse_gid(const char *s, gid_t *gid);	     /* number or group name */
 
 /* /var/cache/azsharefs/<account>-<share>-<16 hex of FNV-1a(mountpoint)>. */
 int mopt_default_cache_dir(const char *account, const char *share, const char *mountpoint,

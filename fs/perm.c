@@ -39,12 +39,12 @@ struct perm_node {
 };
 
 struct perm_map {
-	struct perm_ops ops;                          /* read-only */
+	struct perm_ops ops; /* read-only */
 	pthread_mutex_t lock;
-	struct perm_node *by_key[PERM_BUCKETS];       /* lock */
-	struct perm_node *by_triple[PERM_BUCKETS];    /* lock */
-	struct perm_stats stats;                      /* lock */
-	int store_fd;                                 /* lock; -1 = none */
+	struct perm_node *by_key[PERM_BUCKETS];	   /* lock */
+	struct perm_node *by_triple[PERM_BUCKETS]; /* lock */
+	struct perm_stats stats;		   /* lock */
+	int store_fd;				   /* lock; -1 = none */
 };
 
 /* ---- SDDL ---- */
@@ -126,7 +126,8 @@ int perm_sddl_parse(const char *sddl, uid_t *uid, gid_t *gid, mode_t *mode)
 
 	if (!o || !g || !d)
 		return -EINVAL;
-	if (sid_tail(o, "S-1-5-88-1-", 0xfffffffeUL, &u) || sid_tail(g, "S-1-5-88-2-", 0xfffffffeUL, &gg))
+	if (sid_tail(o, "S-1-5-88-1-", 0xfffffffeUL, &u) ||
+	    sid_tail(g, "S-1-5-88-2-", 0xfffffffeUL, &gg))
 		return -EINVAL;
 	while (*d && *d != '(')
 		d++;
@@ -215,8 +216,8 @@ static void store_append(struct perm_map *pm, const struct perm_node *n)
 }
 
 /* Adds a node unless the key is known; lock held. persist: append to store. */
-static int insert_locked(struct perm_map *pm, const char *key, int has_owner, uid_t uid,
-			 gid_t gid, mode_t mode, int persist)
+static int insert_locked(struct perm_map *pm, const char *key, int has_owner, uid_t uid, gid_t gid,
+			 mode_t mode, int persist)
 {
 	struct perm_node *n;
 	unsigned hk;
@@ -345,8 +346,7 @@ void perm_stats_get(struct perm_map *pm, struct perm_stats *out)
 
 /* ---- lookups ---- */
 
-int perm_key_for(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode,
-		 char key[AZ_PERMKEY_MAX])
+int perm_key_for(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode, char key[AZ_PERMKEY_MAX])
 {
 	char sddl[256];
 	struct perm_node *n;
@@ -391,8 +391,9 @@ static int resolve_remote(struct perm_map *pm, const char *key, int *has_owner, 
 	} else if (rc == 0) {
 		*has_owner = sddl && perm_sddl_parse(sddl, uid, gid, mode) == 0;
 		if (!*has_owner)
-			az_debug("permission key '%s' is not an azsharefs owner; using mount defaults",
-				 key);
+			az_debug(
+			    "permission key '%s' is not an azsharefs owner; using mount defaults",
+			    key);
 	}
 	free(sddl);
 	return rc;

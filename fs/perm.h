@@ -37,8 +37,7 @@ int perm_init(struct perm_map **out, const struct perm_ops *ops, const char *sto
 void perm_free(struct perm_map *pm);
 
 /* The key for a triple, creating the permission on the share if needed. */
-int perm_key_for(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode,
-		 char key[AZ_PERMKEY_MAX]);
+int perm_key_for(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode, char key[AZ_PERMKEY_MAX]);
 /* What a key means. *has_owner = 0 for keys that are not ours (foreign
  * SDDL, or a key the share does not know). */
 int perm_resolve(struct perm_map *pm, const char *key, int *has_owner, uid_t *uid, gid_t *gid,

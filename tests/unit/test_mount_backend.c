@@ -36,8 +36,25 @@ struct fentry {
 	int etag;
 };
 
-enum op { CREATE, HEAD, READ, DOWNLOAD, PUT, SETPROPS, DELETE, MKDIR, RMDIR, DIRSET, LIST,
-	  RENAME, SHARE, USAGE, PCREATE, PGET, NOPS };
+enum op {
+	CREATE,
+	HEAD,
+	READ,
+	DOWNLOAD,
+	PUT,
+	SETPROPS,
+	DELETE,
+	MKDIR,
+	RMDIR,
+	DIRSET,
+	LIST,
+	RENAME,
+	SHARE,
+	USAGE,
+	PCREATE,
+	PGET,
+	NOPS
+};
 
 static struct {
 	struct fentry e[MAXE];
@@ -233,8 +250,8 @@ int az_file_download(struct az_client *c, const char *path, int fd, struct az_st
 /* Put Range runs on several threads at once (parallel upload). */
 static pthread_mutex_t put_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int put_locked(const char *path, uint64_t off, const void *buf, size_t len,
-		      unsigned flags, struct az_stat *out);
+static int put_locked(const char *path, uint64_t off, const void *buf, size_t len, unsigned flags,
+		      struct az_stat *out);
 
 int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, const void *buf,
 			 size_t len, const char *lease_id, unsigned flags, struct az_stat *out)
@@ -247,8 +264,8 @@ int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, co
 	return rc;
 }
 
-static int put_locked(const char *path, uint64_t off, const void *buf, size_t len,
-		      unsigned flags, struct az_stat *out)
+static int put_locked(const char *path, uint64_t off, const void *buf, size_t len, unsigned flags,
+		      struct az_stat *out)
 {
 	struct fentry *e = find(path);
 	int rc = hit(PUT);
@@ -275,8 +292,8 @@ int az_file_put_range(struct az_client *c, const char *path, uint64_t off, const
 	return az_file_put_range_ex(c, path, off, buf, len, lease_id, 0, out);
 }
 
-int az_file_set_props(struct az_client *c, const char *path, int64_t size,
-		      const struct az_smb *smb, const char *lease_id, struct az_stat *out)
+int az_file_set_props(struct az_client *c, const char *path, int64_t size, const struct az_smb *smb,
+		      const char *lease_id, struct az_stat *out)
 {
 	struct fentry *e = find(path);
 	int rc = hit(SETPROPS);
@@ -466,8 +483,12 @@ static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 	struct perm_ops ops;
-	struct azb_opts o = {.put_threads = 3, .statfs_ttl_ms = 60000, .default_uid = 7,
-			     .default_gid = 8, .default_file_mode = 0640, .default_dir_mode = 0750};
+	struct azb_opts o = {.put_threads = 3,
+			     .statfs_ttl_ms = 60000,
+			     .default_uid = 7,
+			     .default_gid = 8,
+			     .default_file_mode = 0640,
+			     .default_dir_mode = 0750};
 
 	reset_fake();
 	perm_client_ops((struct az_client *)&F, &ops);
@@ -768,7 +789,7 @@ static void test_symlink_format(void **state)
 	assert_string_equal(buf, "abc");
 	assert_int_equal(azb_symlink_parse(body, sizeof(body), buf, 3), 0);
 	assert_string_equal(buf, "ab"); /* truncated like readlink(2) */
-	body[20] ^= 1; /* damaged checksum */
+	body[20] ^= 1;			/* damaged checksum */
 	assert_int_equal(azb_symlink_parse(body, sizeof(body), buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(azb_symlink_format("abc", body), 0);
 	assert_int_equal(azb_symlink_parse(body, sizeof(body) - 1, buf, sizeof(buf)), -EINVAL);
@@ -972,21 +993,21 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_upload_small, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_4mib_is_one_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_large, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_large_failure_leaves_target, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stat, setup, teardown),
-		cmocka_unit_test(test_symlink_format),
-		cmocka_unit_test_setup_teardown(test_symlink_ops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_setattr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_range_grows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_mkdir_owner, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_statfs, setup, teardown),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test_setup_teardown(test_upload_small, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_4mib_is_one_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_large_failure_leaves_target, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stat, setup, teardown),
+	    cmocka_unit_test(test_symlink_format),
+	    cmocka_unit_test_setup_teardown(test_symlink_ops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_range_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_mkdir_owner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_statfs, setup, teardown),
+	    cmocka_unit_test(test_helpers),
 	};
 
 	az_log_init("test", 1, AZ_LOG_ERR);

@@ -22,9 +22,23 @@ static int name(const char *n)
 static void test_good_names(void **state)
 {
 	const char *good[] = {
-		"a", "notebook.ipynb", ".hidden", ".~notebook.ipynb", "with space", "x-y_z+=;,[]",
-		"UPPER", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "con.txt",
-		"COM10", "LPT0", "a.b.c", "...a", "#hash%pct&amp'quote", "\xef\xbf\xbe",
+	    "a",
+	    "notebook.ipynb",
+	    ".hidden",
+	    ".~notebook.ipynb",
+	    "with space",
+	    "x-y_z+=;,[]",
+	    "UPPER",
+	    "caf\xc3\xa9",
+	    "\xe6\x97\xa5\xe6\x9c\xac",
+	    "\xf0\x9f\x98\x80",
+	    "con.txt",
+	    "COM10",
+	    "LPT0",
+	    "a.b.c",
+	    "...a",
+	    "#hash%pct&amp'quote",
+	    "\xef\xbf\xbe",
 	};
 
 	(void)state;
@@ -94,8 +108,8 @@ static void test_lengths(void **state)
 static void test_invalid_utf8(void **state)
 {
 	const char *bad[] = {
-		"\xff", "a\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\xf4\x90\x80\x80", "\x80",
-		"\xc3", "\xf8\x88\x80\x80\x80",
+	    "\xff", "a\xc0\xaf", "\xed\xa0\x80",	 "\xe2\x82", "\xf4\x90\x80\x80",
+	    "\x80", "\xc3",	 "\xf8\x88\x80\x80\x80",
 	};
 
 	(void)state;
@@ -107,7 +121,8 @@ static void test_invalid_utf8(void **state)
 
 static void test_reserved_and_trailing(void **state)
 {
-	const char *res[] = {"CON", "con", "Prn", "aux", "NUL", "COM1", "com9", "LPT1", "lpt9", "CLOCK$"};
+	const char *res[] = {"CON",  "con",  "Prn",  "aux",  "NUL",
+			     "COM1", "com9", "LPT1", "lpt9", "CLOCK$"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
@@ -174,8 +189,10 @@ static void test_share_names(void **state)
 {
 	const char *good[] = {"abc", "pool-data", "a1-b2-c3", "123",
 			      "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"};
-	const char *bad[] = {"ab", "Data", "a_b", "-ab", "ab-", "a--b", "a b", "",
-			     "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01"};
+	const char *bad[] = {
+	    "ab",  "Data", "a_b",
+	    "-ab", "ab-",  "a--b",
+	    "a b", "",	   "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -189,13 +206,13 @@ static void test_share_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_names),
-		cmocka_unit_test(test_forbidden_characters),
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_reserved_and_trailing),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_share_names),
+	    cmocka_unit_test(test_good_names),
+	    cmocka_unit_test(test_forbidden_characters),
+	    cmocka_unit_test(test_lengths),
+	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_reserved_and_trailing),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_share_names),
 	};
 
 	az_log_init("test", 1, AZ_LOG_ERR);

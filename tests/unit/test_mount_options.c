@@ -28,7 +28,7 @@ static int parse(struct mopt *o, ...)
 
 	argv[argc++] = (char *)"azsharefs";
 	va_start(ap, o);
-	while ((w = va_arg(ap, const char *)) != NULL)
+	for (w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
 		argv[argc++] = (char *)w;
 	va_end(ap);
 	argv[argc] = NULL;
@@ -72,13 +72,14 @@ static void test_every_option(void **state)
 	struct mopt o;
 
 	(void)state;
-	assert_int_equal(parse(&o, "/m", "-o", BASE, "-o",
-			       "cache_dir=/var/c,writeback_delay=0.5,attr_timeout=3,"
-			       "dir_timeout=1.25,conflict_slack=0,cache_size=2G,file_cache_max=512k,"
-			       "upload_threads=8,ca_file=/etc/ca.pem,uid=1000,gid=100,file_mode=0600,"
-			       "dir_mode=700,offline_writes,log_level=debug,allow_other",
-			       NULL),
-			 0);
+	assert_int_equal(
+	    parse(&o, "/m", "-o", BASE, "-o",
+		  "cache_dir=/var/c,writeback_delay=0.5,attr_timeout=3,"
+		  "dir_timeout=1.25,conflict_slack=0,cache_size=2G,file_cache_max=512k,"
+		  "upload_threads=8,ca_file=/etc/ca.pem,uid=1000,gid=100,file_mode=0600,"
+		  "dir_mode=700,offline_writes,log_level=debug,allow_other",
+		  NULL),
+	    0);
 	assert_string_equal(o.cache_dir, "/var/c");
 	assert_int_equal(o.writeback_delay_ms, 500);
 	assert_int_equal(o.attr_timeout_ms, 3000);
@@ -97,8 +98,9 @@ static void test_every_option(void **state)
 	assert_int_equal(o.allow_other, 1);
 	mopt_release(&o);
 
-	assert_int_equal(parse(&o, "/m", "-o", BASE ",offline_writes=no,log_level=0,uid=root,gid=root",
-			       NULL), 0);
+	assert_int_equal(
+	    parse(&o, "/m", "-o", BASE ",offline_writes=no,log_level=0,uid=root,gid=root", NULL),
+	    0);
 	assert_int_equal(o.offline_writes, 0);
 	assert_int_equal(o.log_level, AZ_LOG_ERR);
 	assert_int_equal(o.uid, 0);
@@ -122,7 +124,8 @@ static void test_value_parsers(void **state)
 	assert_int_equal(ms, 1);
 	assert_int_equal(mopt_parse_seconds(".5", &ms), 0);
 	assert_int_equal(ms, 500);
-	const char *bad_s[] = {"", "-1", "abc", "1s", "inf", "nan", "0x10", " 1", "1 ", "1e3", "1..2"};
+	const char *bad_s[] = {"",     "-1", "abc", "1s",  "inf", "nan",
+			       "0x10", " 1", "1 ",  "1e3", "1..2"};
 	for (size_t i = 0; i < sizeof(bad_s) / sizeof(bad_s[0]); i++)
 		assert_int_equal(mopt_parse_seconds(bad_s[i], &ms), -EINVAL);
 
@@ -138,7 +141,8 @@ static void test_value_parsers(void **state)
 	assert_true(b == 1ull << 40);
 	assert_int_equal(mopt_parse_size("3KB", &b), 0);
 	assert_true(b == 3072);
-	const char *bad_z[] = {"", "G", "-5", "10X", "10GG", "1.5G", " 1", "99999999999999T", "10 G"};
+	const char *bad_z[] = {"",    "G", "-5", "10X", "10GG", "1.5G", " 1", "99999999999999T",
+			       "10 G"};
 	for (size_t i = 0; i < sizeof(bad_z) / sizeof(bad_z[0]); i++)
 		assert_int_equal(mopt_parse_size(bad_z[i], &b), -EINVAL);
 
@@ -219,8 +223,8 @@ static void test_fstab_and_fuse_options(void **state)
 	assert_int_equal(o.read_only, 0);
 	mopt_release(&o);
 
-	assert_int_equal(parse(&o, "/m", "-o", BASE ",ro,allow_root,fsname=az,max_read=131072",
-			       NULL), 0);
+	assert_int_equal(
+	    parse(&o, "/m", "-o", BASE ",ro,allow_root,fsname=az,max_read=131072", NULL), 0);
 	assert_int_equal(o.read_only, 1);
 	assert_string_equal(o.fuse_opts, "allow_root,fsname=az,max_read=131072");
 	mopt_release(&o);
@@ -396,17 +400,17 @@ static void test_default_cache_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_option),
-		cmocka_unit_test(test_value_parsers),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_fstab_and_fuse_options),
-		cmocka_unit_test(test_source_argument),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_escaped_comma),
-		cmocka_unit_test(test_config_file),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_default_cache_dir),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_option),
+	    cmocka_unit_test(test_value_parsers),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_fstab_and_fuse_options),
+	    cmocka_unit_test(test_source_argument),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_escaped_comma),
+	    cmocka_unit_test(test_config_file),
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_default_cache_dir),
 	};
 
 	az_log_init("test", 1, AZ_LOG_ERR);

@@ -24,7 +24,7 @@ struct fake {
 	char *sddl[256];
 	int n;
 	int creates, gets;
-	int fail_get;    /* errno to fail gets with, 0 = none */
+	int fail_get;	 /* errno to fail gets with, 0 = none */
 	int fail_create; /* errno to fail creates with */
 };
 
@@ -108,10 +108,14 @@ static void test_sddl_roundtrip(void **state)
 		gid_t g;
 		mode_t m;
 	} cases[] = {
-		{0, 0, S_IFDIR | 0755},           {1000, 1000, S_IFREG | 0600},
-		{4294967294u, 4294967294u, S_IFREG | 0644}, {1001, 50, S_IFLNK | 0777},
-		{1002, 1002, S_IFDIR | 02775},    {7, 8, S_IFREG | 04755},
-		{65534, 65534, S_IFDIR | 01777},  {1, 2, 0},
+	    {0, 0, S_IFDIR | 0755},
+	    {1000, 1000, S_IFREG | 0600},
+	    {4294967294u, 4294967294u, S_IFREG | 0644},
+	    {1001, 50, S_IFLNK | 0777},
+	    {1002, 1002, S_IFDIR | 02775},
+	    {7, 8, S_IFREG | 04755},
+	    {65534, 65534, S_IFDIR | 01777},
+	    {1, 2, 0},
 	};
 
 	(void)state;
@@ -121,7 +125,8 @@ static void test_sddl_roundtrip(void **state)
 		gid_t g = 99;
 		mode_t m = 99;
 
-		assert_int_equal(perm_sddl_format(cases[i].u, cases[i].g, cases[i].m, s, sizeof(s)), 0);
+		assert_int_equal(perm_sddl_format(cases[i].u, cases[i].g, cases[i].m, s, sizeof(s)),
+				 0);
 		assert_int_equal(perm_sddl_parse(s, &u, &g, &m), 0);
 		assert_int_equal(u, cases[i].u);
 		assert_int_equal(g, cases[i].g);
@@ -137,10 +142,11 @@ static void test_sddl_tolerant(void **state)
 
 	(void)state;
 	/* the service may expand rights to hex, add flags, ACEs and a SACL */
-	assert_int_equal(perm_sddl_parse("O:S-1-5-88-1-5G:S-1-5-88-2-6D:AI(A;;0x1f01ff;;;S-1-5-88-1-5)"
-					 "(A;OICI;0x120089;;;S-1-5-88-3-33261)(A;;FA;;;SY)S:NO_ACCESS_CONTROL",
-					 &u, &g, &m),
-			 0);
+	assert_int_equal(
+	    perm_sddl_parse("O:S-1-5-88-1-5G:S-1-5-88-2-6D:AI(A;;0x1f01ff;;;S-1-5-88-1-5)"
+			    "(A;OICI;0x120089;;;S-1-5-88-3-33261)(A;;FA;;;SY)S:NO_ACCESS_CONTROL",
+			    &u, &g, &m),
+	    0);
 	assert_int_equal(u, 5);
 	assert_int_equal(g, 6);
 	assert_int_equal(m, S_IFREG | 0755);
@@ -157,26 +163,26 @@ static void test_sddl_tolerant(void **state)
 static void test_sddl_foreign(void **state)
 {
 	const char *foreign[] = {
-		"",
-		"garbage",
-		"O:BAG:SYD:(A;;FA;;;SY)(A;;FA;;;BA)",
-		"O:S-1-5-21-1-2-3-500G:S-1-5-21-1-2-3-513D:P(A;;FA;;;BA)",
-		/* ours but the mode ACE is missing */
-		"O:S-1-5-88-1-1000G:S-1-5-88-2-100D:P(A;;FA;;;S-1-5-88-1-1000)",
-		/* a mode with a type we never write (character device) */
-		"O:S-1-5-88-1-1000G:S-1-5-88-2-100D:P(A;;FR;;;S-1-5-88-3-8612)",
-		/* sub-authorities after the id */
-		"O:S-1-5-88-1-1000-7G:S-1-5-88-2-100D:P(A;;FR;;;S-1-5-88-3-33188)",
-		/* no group */
-		"O:S-1-5-88-1-1000D:P(A;;FR;;;S-1-5-88-3-33188)",
-		/* uid out of range */
-		"O:S-1-5-88-1-99999999999G:S-1-5-88-2-100D:P(A;;FR;;;S-1-5-88-3-33188)",
-		/* mode out of range */
-		"O:S-1-5-88-1-1G:S-1-5-88-2-1D:P(A;;FR;;;S-1-5-88-3-999999)",
-		/* unterminated ACE */
-		"O:S-1-5-88-1-1G:S-1-5-88-2-1D:P(A;;FR;;;S-1-5-88-3-33188",
-		/* a group SID of the wrong kind */
-		"O:S-1-5-88-1-1G:S-1-5-88-1-1D:P(A;;FR;;;S-1-5-88-3-33188)",
+	    "",
+	    "garbage",
+	    "O:BAG:SYD:(A;;FA;;;SY)(A;;FA;;;BA)",
+	    "O:S-1-5-21-1-2-3-500G:S-1-5-21-1-2-3-513D:P(A;;FA;;;BA)",
+	    /* ours but the mode ACE is missing */
+	    "O:S-1-5-88-1-1000G:S-1-5-88-2-100D:P(A;;FA;;;S-1-5-88-1-1000)",
+	    /* a mode with a type we never write (character device) */
+	    "O:S-1-5-88-1-1000G:S-1-5-88-2-100D:P(A;;FR;;;S-1-5-88-3-8612)",
+	    /* sub-authorities after the id */
+	    "O:S-1-5-88-1-1000-7G:S-1-5-88-2-100D:P(A;;FR;;;S-1-5-88-3-33188)",
+	    /* no group */
+	    "O:S-1-5-88-1-1000D:P(A;;FR;;;S-1-5-88-3-33188)",
+	    /* uid out of range */
+	    "O:S-1-5-88-1-99999999999G:S-1-5-88-2-100D:P(A;;FR;;;S-1-5-88-3-33188)",
+	    /* mode out of range */
+	    "O:S-1-5-88-1-1G:S-1-5-88-2-1D:P(A;;FR;;;S-1-5-88-3-999999)",
+	    /* unterminated ACE */
+	    "O:S-1-5-88-1-1G:S-1-5-88-2-1D:P(A;;FR;;;S-1-5-88-3-33188",
+	    /* a group SID of the wrong kind */
+	    "O:S-1-5-88-1-1G:S-1-5-88-1-1D:P(A;;FR;;;S-1-5-88-3-33188)",
 	};
 
 	(void)state;
@@ -471,16 +477,11 @@ static void test_chown_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sddl_format),
-		cmocka_unit_test(test_sddl_roundtrip),
-		cmocka_unit_test(test_sddl_tolerant),
-		cmocka_unit_test(test_sddl_foreign),
-		cmocka_unit_test(test_map_counts),
-		cmocka_unit_test(test_map_failures),
-		cmocka_unit_test(test_fill_stat),
-		cmocka_unit_test(test_store),
-		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_chown_rules),
+	    cmocka_unit_test(test_sddl_format),	  cmocka_unit_test(test_sddl_roundtrip),
+	    cmocka_unit_test(test_sddl_tolerant), cmocka_unit_test(test_sddl_foreign),
+	    cmocka_unit_test(test_map_counts),	  cmocka_unit_test(test_map_failures),
+	    cmocka_unit_test(test_fill_stat),	  cmocka_unit_test(test_store),
+	    cmocka_unit_test(test_threads),	  cmocka_unit_test(test_chown_rules),
 	};
 
 	az_log_init("test", 1, AZ_LOG_ERR);
