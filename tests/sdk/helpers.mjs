@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import dns from "node:dns";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,8 +52,9 @@ process.on("exit", () => {
  * Start tests/emulator/azfiles-emulator --port 0 --data <tmp> and wait for
  * its first stdout line "listening on http://127.0.0.1:PORT/devstoreaccount1".
  */
-export async function startEmulator({ args = [], startTimeoutMs = 20_000 } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), "azsf-sdk-"));
+export async function startEmulator({ args = [], startTimeoutMs = 20_000, dataDir = null } = {}) {
+  const ownData = !dataDir;
+  if (ownData) dataDir = mkdtempSync(join(tmpdir(), "azsf-sdk-"));
   const proc = spawn(EMULATOR, ["--port", "0", "--data", dataDir, ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -94,7 +96,7 @@ export async function startEmulator({ args = [], startTimeoutMs = 20_000 } = {})
         clearTimeout(t);
       }
       running.delete(proc.pid);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   let line;
@@ -175,6 +177,41 @@ export function accountSas({
 
 export function accountSasService(emu, opts = {}) {
   return new ShareServiceClient(`${emu.url}?${accountSas(opts)}`, new AnonymousCredential(), CLIENT_OPTS);
+}
+
+/**
+ * Host-style addressing: http://devstoreaccount1.file.localhost:PORT.
+ */
+export function hostStyleUrl(emu) {
+  return `http://${ACCOUNT}.file.localhost:${emu.port}`;
+}
+
+// RFC 6761: names under .localhost are loopback. This resolver does not map
+// them, so the test process maps them itself (only them) to 127.0.0.1.
+let localhostResolver = false;
+function installLocalhostResolver() {
+  if (localhostResolver) return;
+  localhostResolver = true;
+  const original = dns.lookup;
+  dns.lookup = function lookup(hostname, options, callback) {
+    if (typeof options === "function") {
+      callback = options;
+      options = {};
+    }
+    if (typeof hostname === "string" && /(^|\.)localhost$/i.test(hostname)) {
+      const all = typeof options === "object" && options?.all;
+      if (all) process.nextTick(callback, null, [{ address: "127.0.0.1", family: 4 }]);
+      else process.nextTick(callback, null, "127.0.0.1", 4);
+      return {};
+    }
+    return original.call(dns, hostname, options, callback);
+  };
+}
+
+export function hostStyleService(emu, { sas = null } = {}) {
+  installLocalhostResolver();
+  if (sas) return new ShareServiceClient(`${hostStyleUrl(emu)}?${sas}`, new AnonymousCredential(), CLIENT_OPTS);
+  return new ShareServiceClient(hostStyleUrl(emu), sharedKeyCredential(), CLIENT_OPTS);
 }
 
 /** The two ways every operation suite is run. */
