@@ -511,8 +511,14 @@ static int build_headers(struct az_http *h, const struct az_req *req, const char
 		}
 		l = slist_add(l, "Authorization", auth, &bad);
 	}
-	l = slist_add(l, "Expect", "", &bad);
 	l = slist_add(l, "Accept", "application/xml", &bad);
+	/* "Name:" without a value removes a header curl would add. */
+	if (!bad) {
+		struct curl_slist *n = curl_slist_append(l, "Expect:");
+
+		bad = !n;
+		l = n ? n : l;
+	}
 	if (bad) {
 		curl_slist_free_all(l);
 		return -ENOMEM;

@@ -547,3 +547,123 @@ def test_workload_under_faults_is_byte_identical(cli_bin, tmp):
     # the faults really fired, and were retried through
     assert int(up["retries"]) + int(down["retries"]) >= 40, (up, down)
     assert ops.get("PutRange", 0) >= 12  # 4 MiB+1: 2, 6 MiB: 2, 9 MiB: 3, 20 MiB: 5
+
+
+# ---------------------------------------------------------------- wire format
+
+class RawServer:
+    """A loopback HTTP/1.1 server that records request heads and bodies and
+    answers every request 404 ResourceNotFound (keep-alive)."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.requests = []  # (head lines, body bytes)
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            c.settimeout(5)
+            try:
+                self.serve(c)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def serve(self, c):
+        buf = b""
+        while True:
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(1 << 20)
+                if not chunk:
+                    return
+                buf += chunk
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            hdrs = {k.lower(): v.strip() for k, _, v in
+                    (line.partition(":") for line in lines[1:])}
+            n = int(hdrs.get("content-length", "0"))
+            while len(buf) < n:
+                chunk = c.recv(1 << 20)
+                if not chunk:
+                    return
+                buf += chunk
+            self.requests.append((lines, buf[:n]))
+            buf = buf[n:]
+            c.sendall(b"HTTP/1.1 404 The specified resource does not exist.\r\n"
+                      b"x-ms-error-code: ResourceNotFound\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_wire_format(cli_bin, tmp):
+    srv = RawServer()
+    try:
+        conn = os.path.join(tmp, "conn")
+        with open(conn, "w") as f:
+            f.write("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+                    "AccountKey=%s;FileEndpoint=http://127.0.0.1:%d/devstoreaccount1"
+                    % (emulator.KEY, srv.port))
+        body = os.urandom(4 * MiB)
+        src = wfile(tmp, "body", body)
+        cmds = [("rm", "a b/c+d%"), ("put-range", "f", "0", src), ("mkdir", "d"),
+                ("ls", "d/\u00e9"), ("props", "x"), ("create", "g", str(len(body)),
+                                                    "--body-file", src)]
+        for cmd in cmds:
+            p = subprocess.run([cli_bin, "--conn-file", conn, "--share", "wire"] + list(cmd),
+                               capture_output=True, timeout=60)
+            assert p.returncode == errno.ENOENT, (cmd, p.stderr)
+    finally:
+        srv.close()
+    reqs = srv.requests
+    assert len(reqs) == len(cmds)  # a 404 is not retried
+    for lines, data in reqs:
+        method = lines[0].split()[0]
+        hdrs = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            assert k.lower() not in hdrs, "duplicate header %s" % k
+            hdrs[k.lower()] = v.strip()
+        assert hdrs["x-ms-version"] == "2026-02-06"
+        assert hdrs["x-ms-date"].endswith(" GMT")
+        assert hdrs["authorization"].startswith("SharedKey devstoreaccount1:")
+        assert "expect" not in hdrs and "transfer-encoding" not in hdrs
+        if method in ("PUT", "DELETE"):
+            assert hdrs["content-length"] == str(len(data))
+    assert reqs[0][0][0] == "DELETE /devstoreaccount1/wire/a%20b/c%2Bd%25 HTTP/1.1"
+    assert reqs[0][0][0] and "content-length: 0" in [x.lower() for x in reqs[0][0]]
+    assert reqs[1][0][0] == "PUT /devstoreaccount1/wire/f?comp=range HTTP/1.1"
+    assert reqs[1][1] == body
+    h1 = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in reqs[1][0][1:])}
+    assert h1["x-ms-range"] == "bytes=0-%d" % (len(body) - 1)
+    assert h1["x-ms-write"] == "update"
+    assert h1["content-md5"] == base64_md5(body)
+    assert reqs[2][0][0] == "PUT /devstoreaccount1/wire/d?restype=directory HTTP/1.1"
+    assert reqs[3][0][0].startswith("GET /devstoreaccount1/wire/d/%C3%A9?restype=directory"
+                                    "&comp=list&include=Timestamps,ETag,Attributes,"
+                                    "PermissionKey&maxresults=")
+    assert "x-ms-file-extended-info: true" in reqs[3][0]
+    assert reqs[4][0][0] == "HEAD /devstoreaccount1/wire/x HTTP/1.1"
+    h5 = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in reqs[5][0][1:])}
+    assert reqs[5][1] == body and h5["x-ms-content-length"] == str(len(body))
+    assert h5["x-ms-type"] == "file" and h5["content-md5"] == base64_md5(body)
+
+
+def base64_md5(b):
+    import base64
+    return base64.b64encode(hashlib.md5(b).digest()).decode()
