@@ -1,0 +1,167 @@
+/* attrcache.c: attribute lookups and vfs_getattr.
+ *
+ * Order of answers for a path: (1) local content with changes the share
+ * lacks, or open for writing: the local view; (2) cached attributes (or a
+ * negative entry) confirmed within attr_timeout_ms: no request; (3) a fresh
+ * cached listing of the parent (dir_timeout_ms), which also answers "no such
+ * entry"; (4) one listing of the parent (all pages; every entry cached).
+ * There is no per-entry HEAD in getattr: listing the parent costs one
+ * request per 5,000 entries and answers its siblings' lookups as well.
+ * While the share is unreachable, stale attributes are served (logged once
+ * by mc_note).
+ *
+ * Threads: any. v->lock held by callers of mc_lookup/mc_node_attrs; it is
+ * dropped only inside mc_dir_list. mc_revalidate takes it itself.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "attrcache.h"
+#include "dircache.h"
+#include "filecache.h"
+#include "nodes.h"
+
+int mc_node_local(const struct mc_node *n)
+{
+	const struct mc_file *f = n->file;
+
+	return f && !f->orphan && (!n->remote || mc_file_dirty(f) || f->writers > 0);
+}
+
+void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat *st)
+{
+	if (mc_node_local(n)) {
+		*st = n->file->lst;
+		st->is_dir = 0;
+	} else {
+		*st = n->st;
+	}
+	if (n == v->root) {
+		st->is_dir = 1;
+		if (!st->has_owner)
+			st->mode = S_IFDIR | (v->o.default_dir_mode & 07777);
+	}
+	mc_fill_owner(v, st);
+}
+
+/* v->lock held: the cached answer for path, 1 if none is fresh. */
+static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
+{
+	struct mc_node *n = mc_node_find(v, path), *p;
+	char pp[4096];
+
+	*out = n;
+	if (n && mc_node_local(n))
+		return 0;
+	if (n && mc_fresh(n->attr_at, v->o.attr_timeout_ms))
+		return n->remote ? 0 : -ENOENT;
+	if (mc_path_parent(path, pp, sizeof(pp)) < 0)
+		return -ENAMETOOLONG;
+	p = mc_node_find(v, pp);
+	if (p && mc_fresh(p->listed_at, v->o.dir_timeout_ms))
+		return n && mc_node_visible(n) ? 0 : -ENOENT;
+	return 1;
+}
+
+/* v->lock held: is the parent of path known not to be a directory? */
+static int parent_not_dir(struct vfs *v, const char *path)
+{
+	struct mc_node *p;
+	char pp[4096];
+
+	if (mc_path_parent(path, pp, sizeof(pp)) < 0)
+		return -ENAMETOOLONG;
+	p = mc_node_find(v, pp);
+	if (p && p != v->root && mc_node_visible(p)) {
+		struct az_stat st;
+
+		mc_node_attrs(v, p, &st);
+		if (!st.is_dir)
+			return -ENOTDIR;
+	}
+	return 0;
+}
+
+int mc_lookup(struct vfs *v, const char *path, struct mc_node **out)
+{
+	struct mc_node *n;
+	char pp[4096];
+	int rc, attempt;
+
+	*out = NULL;
+	if (!path[0]) {
+		*out = v->root;
+		return 0;
+	}
+	rc = cached_answer(v, path, out);
+	if (rc <= 0)
+		return rc;
+	rc = parent_not_dir(v, path);
+	if (rc < 0)
+		return rc;
+	mc_path_parent(path, pp, sizeof(pp));
+	for (attempt = 0; attempt < 3; attempt++) {
+		rc = mc_dir_list(v, pp);
+		if (rc != -EAGAIN)
+			break;
+	}
+	n = mc_node_find(v, path);
+	*out = n;
+	if (rc < 0) {
+		if (mc_is_net_err(rc) && n && mc_node_visible(n))
+			return 0; /* offline: stale attributes */
+		return rc == -ENOTDIR ? -ENOTDIR : rc;
+	}
+	return n && mc_node_visible(n) ? 0 : -ENOENT;
+}
+
+int vfs_getattr(struct vfs *v, const char *path_in, struct az_stat *st)
+{
+	struct mc_node *n;
+	char path[4096];
+	int rc;
+
+	rc = mc_path_norm(path_in, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&v->lock);
+	rc = mc_lookup(v, path, &n);
+	if (rc == 0)
+		mc_node_attrs(v, n, st);
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+int mc_revalidate(struct vfs *v, const char *path, struct az_stat *st)
+{
+	struct mc_node *n;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = mc_note(v, v->be.stat(v->be.ctx, path, st));
+	pthread_mutex_lock(&v->lock);
+	n = mc_node_find(v, path);
+	if (rc == 0 && n)
+		mc_dir_apply(v, n, st, mc_now_ms());
+	else if (rc == -ENOENT && n) {
+		n->remote = 0;
+		n->attr_at = mc_now_ms();
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+void mc_invalidate(struct vfs *v, const char *path)
+{
+	struct mc_node *n = mc_node_find(v, path);
+	char pp[4096];
+
+	if (n)
+		n->attr_at = 0;
+	if (mc_path_parent(path, pp, sizeof(pp)) == 0) {
+		n = mc_node_find(v, pp);
+		if (n)
+			n->listed_at = 0;
+	}
+}

@@ -1,0 +1,14 @@
+/* dircache.h: cached directory listings (dircache.c). */
+#ifndef AZSF_CACHE_DIRCACHE_H
+#define AZSF_CACHE_DIRCACHE_H
+
+#include "vfs_int.h"
+
+/* v->lock held on entry and exit (dropped during the request): lists dir
+ * (all pages) and caches every entry; one listing per directory at a time,
+ * concurrent callers wait for it. 0 or -errno (-ENOENT: no such dir). */
+int mc_dir_list(struct vfs *v, const char *dir);
+/* Applies one remote entry to the cache (v->lock held). */
+void mc_dir_apply(struct vfs *v, struct mc_node *n, const struct az_stat *st, int64_t at);
+
+#endif

@@ -1,0 +1,364 @@
+/* fileattr.c: vfs_create and vfs_setattr.
+ *
+ * A created file exists only locally until its first upload (flush in
+ * close-to-open mode, the write-back worker otherwise): mode, owner and
+ * mtime travel with that upload, so create + write + chmod + utimens +
+ * close costs one request. Its base records that no remote file existed
+ * and when the share last confirmed that (the listing or negative entry
+ * the lookup used), for the "name appeared meanwhile" conflict check.
+ *
+ * setattr on a dirty, local-only or open-for-write file is folded into the
+ * pending upload (local truncate, mode/owner/mtime in the local view); on
+ * a clean file it goes to the backend at once, except when it would change
+ * nothing (then it costs no request). Directories always go to the backend.
+ *
+ * Threads: any FUSE thread; locks as in vfs_int.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "azsharefs/log.h"
+#include "attrcache.h"
+#include "evict.h"
+#include "filecache.h"
+#include "fileops.h"
+#include "nodes.h"
+#include "stream.h"
+
+int mc_parent_dir(struct vfs *v, const char *path, struct mc_node **out)
+{
+	struct az_stat st;
+	char pp[4096];
+	int rc = mc_path_parent(path, pp, sizeof(pp));
+
+	if (rc == 0)
+		rc = mc_lookup(v, pp, out);
+	if (rc == 0) {
+		mc_node_attrs(v, *out, &st);
+		if (!st.is_dir)
+			rc = -ENOTDIR;
+	}
+	return rc;
+}
+
+int mc_check_case(struct vfs *v, const char *path, const struct mc_node *skip)
+{
+	struct mc_node *p, *twin;
+	char pp[4096];
+
+	if (mc_path_parent(path, pp, sizeof(pp)) < 0)
+		return -ENAMETOOLONG;
+	p = mc_node_find(v, pp);
+	twin = p ? mc_node_case_twin(p, mc_path_name(path), skip) : NULL;
+	if (!twin)
+		return 0;
+	az_err("cannot create '%s': '%s' exists and differs only in case (the share is "
+	       "case-insensitive)",
+	       path, twin->path);
+	return -EEXIST;
+}
+
+static void init_local(const struct vfs *v, struct mc_file *f, const struct vfs_want *w)
+{
+	struct timespec now;
+
+	mc_realtime(&now);
+	memset(&f->lst, 0, sizeof(f->lst));
+	f->lst.has_owner = 1;
+	f->lst.mode = S_IFREG | ((w->mask & VFS_SET_MODE) ? (w->mode & 07777)
+							  : (v->o.default_file_mode & 07777));
+	f->lst.uid = (w->mask & VFS_SET_UID) ? w->uid : v->o.default_uid;
+	f->lst.gid = (w->mask & VFS_SET_GID) ? w->gid : v->o.default_gid;
+	f->lst.mtime = (w->mask & VFS_SET_MTIME) ? w->mtime : now;
+	f->lst.ctime = f->lst.btime = f->lst.atime = now;
+}
+
+/* v->lock held: a local-only node and file for path. */
+static int create_local(struct vfs *v, const char *path, struct mc_node *p, struct mc_file **out)
+{
+	struct mc_node *n = mc_node_get(v, path);
+	struct mc_file *f;
+
+	if (!n)
+		return -ENOMEM;
+	f = mc_file_get(v, n);
+	if (!f)
+		return -ENOMEM;
+	memset(&f->base, 0, sizeof(f->base));
+	/* when the share last said "no such name" */
+	f->base.valid_at = n->attr_at > p->listed_at ? n->attr_at : p->listed_at;
+	n->remote = 0;
+	*out = f;
+	return 0;
+}
+
+int vfs_create(struct vfs *v, const char *path_in, int flags, const struct vfs_want *want,
+	       struct vfs_file **fh)
+{
+	struct mc_node *p, *n;
+	struct mc_file *f = NULL;
+	char path[4096];
+	int rc;
+
+	*fh = NULL;
+	rc = mc_path_norm(path_in, path, sizeof(path));
+	if (rc < 0 || !path[0])
+		return rc < 0 ? rc : -EISDIR;
+	pthread_mutex_lock(&v->lock);
+	rc = mc_parent_dir(v, path, &p);
+	if (rc == 0)
+		rc = mc_lookup(v, path, &n);
+	if (rc == 0) {
+		pthread_mutex_unlock(&v->lock);
+		if (flags & O_EXCL)
+			return -EEXIST;
+		return vfs_open(v, path, flags & ~O_CREAT, fh);
+	}
+	if (rc == -ENOENT)
+		rc = mc_parent_dir(v, path, &p); /* the lookup may have listed it again */
+	if (rc == 0)
+		rc = mc_check_case(v, path, NULL);
+	if (rc == 0)
+		rc = create_local(v, path, p, &f);
+	if (rc == 0) {
+		init_local(v, f, want);
+		*fh = mc_fh_new(
+		    f, (flags & ~O_ACCMODE) |
+			   ((flags & O_ACCMODE) == O_RDONLY ? O_RDWR : (flags & O_ACCMODE)));
+		rc = *fh ? 0 : -ENOMEM;
+	}
+	pthread_mutex_unlock(&v->lock);
+	if (rc < 0)
+		return rc;
+	pthread_rwlock_wrlock(&f->data_lock);
+	rc = mc_file_make_empty(v, f);
+	pthread_rwlock_unlock(&f->data_lock);
+	pthread_mutex_lock(&v->lock);
+	if (rc == 0 && (want->mask & VFS_SET_MTIME))
+		f->lst.mtime = want->mtime;
+	if (rc < 0) {
+		n = f->node;
+		mc_fh_drop(v, *fh);
+		*fh = NULL;
+		if (n && !n->remote && n->file == f)
+			mc_file_detach(v, f);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+static void want_time(const struct vfs_want *w, struct timespec *out)
+{
+	*out = w->mtime;
+	if (w->mtime.tv_nsec == UTIME_NOW)
+		mc_realtime(out);
+}
+
+/* v->lock held: apply mode/owner/mtime of w to a local view. */
+static void apply_meta(const struct vfs *v, struct az_stat *st, const struct vfs_want *w)
+{
+	mc_fill_owner(v, st);
+	st->has_owner = 1;
+	if (w->mask & VFS_SET_MODE)
+		st->mode = (st->mode & S_IFMT ? st->mode & S_IFMT : S_IFREG) | (w->mode & 07777);
+	if (w->mask & VFS_SET_UID)
+		st->uid = w->uid;
+	if (w->mask & VFS_SET_GID)
+		st->gid = w->gid;
+	if ((w->mask & VFS_SET_MTIME) && w->mtime.tv_nsec != UTIME_OMIT)
+		want_time(w, &st->mtime);
+}
+
+/* Fold w into f's pending upload. */
+static int fold(struct vfs *v, struct mc_file *f, const struct vfs_want *w)
+{
+	int rc = 0, persist;
+
+	pthread_rwlock_wrlock(&f->data_lock);
+	if (w->mask & VFS_SET_SIZE)
+		rc = mc_file_truncate(v, f, w->size);
+	if (rc == 0 && (w->mask & (VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID | VFS_SET_MTIME))) {
+		pthread_mutex_lock(&v->lock);
+		apply_meta(v, &f->lst, w);
+		mc_file_mark_dirty(v, f);
+		pthread_mutex_unlock(&v->lock);
+	}
+	pthread_rwlock_unlock(&f->data_lock);
+	pthread_mutex_lock(&v->lock);
+	persist = rc == 0 && f->openers == 0 && !f->orphan && f->node;
+	pthread_mutex_unlock(&v->lock);
+	if (persist)
+		rc = mc_persist(v, f);
+	return rc;
+}
+
+/* v->lock held: would w change nothing on n? */
+static int is_noop(const struct vfs *v, const struct mc_node *n, const struct vfs_want *w)
+{
+	struct az_stat st;
+
+	mc_node_attrs(v, n, &st);
+	if ((w->mask & VFS_SET_MODE) &&
+	    (!n->st.has_owner || (st.mode & 07777) != (w->mode & 07777)))
+		return 0;
+	if ((w->mask & VFS_SET_UID) && (!n->st.has_owner || st.uid != w->uid))
+		return 0;
+	if ((w->mask & VFS_SET_GID) && (!n->st.has_owner || st.gid != w->gid))
+		return 0;
+	if ((w->mask & VFS_SET_SIZE) && st.size != w->size)
+		return 0;
+	if ((w->mask & VFS_SET_MTIME) && w->mtime.tv_nsec != UTIME_OMIT &&
+	    (w->mtime.tv_nsec == UTIME_NOW || st.mtime.tv_sec != w->mtime.tv_sec ||
+	     st.mtime.tv_nsec != w->mtime.tv_nsec))
+		return 0;
+	return 1;
+}
+
+/* A clean file or a directory: the backend, now. */
+static int setattr_backend(struct vfs *v, const char *path, int is_dir, struct mc_file *f,
+			   const struct vfs_want *w)
+{
+	struct mc_node *n;
+	struct az_stat st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	rc = mc_note(v, v->be.setattr(v->be.ctx, path, is_dir, w, &st));
+	if (rc < 0)
+		return rc;
+	if (f)
+		pthread_rwlock_wrlock(&f->data_lock);
+	pthread_mutex_lock(&v->lock);
+	n = mc_node_find(v, path);
+	if (n) {
+		n->remote = 1;
+		n->st = st;
+		n->st.is_dir = is_dir;
+		n->attr_at = st.etag[0] ? mc_now_ms() : 0;
+	}
+	if (f && f->node && f->node == n && !mc_file_dirty(f)) {
+		if (f->whole && (w->mask & VFS_SET_SIZE) && ftruncate(f->fd, (off_t)w->size) < 0)
+			f->stale = 1;
+		mc_file_set_remote(v, f, &st);
+		if (!st.etag[0])
+			f->stale = 1; /* unknown version: download again when read */
+		if (f->whole && !f->stale)
+			mc_acct_set(v, f, st.size);
+	}
+	pthread_mutex_unlock(&v->lock);
+	if (f)
+		pthread_rwlock_unlock(&f->data_lock);
+	return 0;
+}
+
+enum sa_how { SA_NOOP, SA_FOLD, SA_LOCAL, SA_BACKEND, SA_STREAM };
+
+/* v->lock held. */
+static enum sa_how setattr_how(const struct vfs *v, struct mc_node *n, struct mc_file *f,
+			       struct vfs_file *fh, int is_dir, const struct vfs_want *w)
+{
+	if (f && (f->orphan || !n))
+		return SA_LOCAL;
+	if (is_dir)
+		return SA_BACKEND;
+	if (fh && fh->stream)
+		return SA_STREAM;
+	if (f && (mc_file_dirty(f) || !n->remote || (f->writers > 0 && f->whole)))
+		return SA_FOLD;
+	return is_noop(v, n, w) ? SA_NOOP : SA_BACKEND;
+}
+
+/* Orphaned (unlinked) open file: only the local copy changes. */
+static int setattr_local(struct vfs *v, struct mc_file *f, const struct vfs_want *w)
+{
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&f->data_lock);
+	if (w->mask & VFS_SET_SIZE)
+		rc = mc_file_truncate(v, f, w->size);
+	pthread_mutex_lock(&v->lock);
+	apply_meta(v, &f->lst, w);
+	pthread_mutex_unlock(&v->lock);
+	pthread_rwlock_unlock(&f->data_lock);
+	return rc;
+}
+
+static int setattr_stream(struct vfs *v, struct vfs_file *fh, const char *path,
+			  const struct vfs_want *w)
+{
+	int rc = mc_stream_flush(v, fh);
+
+	if (rc == 0)
+		rc = setattr_backend(v, path, 0, NULL, w);
+	if (rc == 0 && (w->mask & VFS_SET_SIZE))
+		mc_stream_resized(fh->sm, w->size);
+	return rc;
+}
+
+/* v->lock held: the node and file setattr works on. */
+static int setattr_target(struct vfs *v, const char *path, struct vfs_file *fh, struct mc_node **n,
+			  struct mc_file **f)
+{
+	int rc = 0;
+
+	if (fh) {
+		*f = fh->file;
+		*n = (*f)->node;
+	} else {
+		rc = mc_lookup(v, path, n);
+		*f = rc == 0 ? (*n)->file : NULL;
+	}
+	if (*f)
+		mc_file_ref(*f);
+	return rc;
+}
+
+int vfs_setattr(struct vfs *v, const char *path_in, struct vfs_file *fh,
+		const struct vfs_want *want, struct az_stat *st)
+{
+	struct mc_node *n = NULL;
+	struct mc_file *f = NULL;
+	struct az_stat cur;
+	char path[4096];
+	enum sa_how how = SA_NOOP;
+	int rc;
+
+	rc = mc_path_norm(path_in ? path_in : "", path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&v->lock);
+	rc = setattr_target(v, path, fh, &n, &f);
+	if (rc == 0 && n) {
+		snprintf(path, sizeof(path), "%s", n->path);
+		mc_node_attrs(v, n, &cur);
+	}
+	if (rc == 0)
+		how = setattr_how(v, n, f, fh, n ? cur.is_dir : 0, want);
+	pthread_mutex_unlock(&v->lock);
+	if (rc == 0 && how == SA_FOLD)
+		rc = fold(v, f, want);
+	else if (rc == 0 && how == SA_LOCAL)
+		rc = setattr_local(v, f, want);
+	else if (rc == 0 && how == SA_STREAM)
+		rc = setattr_stream(v, fh, path, want);
+	else if (rc == 0 && how == SA_BACKEND)
+		rc = setattr_backend(v, path, n ? cur.is_dir : 0, f, want);
+	pthread_mutex_lock(&v->lock);
+	if (rc == 0 && st) {
+		n = f && how == SA_LOCAL ? NULL : mc_node_find(v, path);
+		if (n)
+			mc_node_attrs(v, n, st);
+		else if (f)
+			*st = f->lst;
+		mc_fill_owner(v, st);
+	}
+	if (f)
+		mc_file_unref(v, f);
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}

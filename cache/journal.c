@@ -1,0 +1,397 @@
+/* journal.c: durable records of dirty files in cache_dir/journal/<id>.
+ *
+ * A record says which data file (data/<id>) goes to which share path, what
+ * remote version it is based on (for the conflict check after a restart)
+ * and the mode/owner/mtime to set. It is written before a write-back close
+ * returns, and whenever an upload fails, so data acknowledged by close() in
+ * write-back mode or by fsync() survives a killed daemon: vfs_init replays
+ * every record (vfs.c) before the mount serves anything.
+ *
+ * Durability: fdatasync(data file); record to journal/<id>.tmp.<n>, fsync,
+ * rename over journal/<id>, fsync(journal dir) and fsync(data dir).
+ * Threads: any; callers serialise records of one file with f->up_lock.
+ * No v->lock is held during the I/O (jn_file takes it briefly to snapshot).
+ *
+ * Format (text, one "key value" per line; strings hex-encoded so any path
+ * byte is safe): "azsharefs-journal 1", id, size, base_remote, base_etag,
+ * base_size, base_mtime (sec nsec), has_owner, mode (octal), uid, gid,
+ * mtime (sec nsec), path; then "end". Incomplete records are rejected.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "azsharefs/log.h"
+#include "filecache.h"
+#include "journal.h"
+
+#define JN_MAGIC "azsharefs-journal 1"
+#define JN_MAX 16384
+
+static void hex_encode(const char *in, char *out, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!*in && len > 1) {
+		out[o++] = '-';
+	}
+	for (; *in && o + 2 < len; in++) {
+		out[o++] = digits[(unsigned char)*in >> 4];
+		out[o++] = digits[(unsigned char)*in & 15];
+	}
+	out[o] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int hex_decode(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (strcmp(in, "-") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	while (in[0] && in[1]) {
+		int hi = hexval(in[0]), lo = hexval(in[1]);
+
+		if (hi < 0 || lo < 0 || o + 1 >= len)
+			return -EINVAL;
+		out[o++] = (char)(hi * 16 + lo);
+		in += 2;
+	}
+	if (*in || o == 0)
+		return -EINVAL;
+	out[o] = '\0';
+	return 0;
+}
+
+int jn_format(const struct jn_rec *r, char *buf, size_t len)
+{
+	char path[2 * sizeof(r->path) + 2], etag[2 * AZ_ETAG_MAX + 2];
+	int n;
+
+	hex_encode(r->path, path, sizeof(path));
+	hex_encode(r->base.etag, etag, sizeof(etag));
+	n = snprintf(buf, len,
+		     JN_MAGIC "\nid %llu\nsize %llu\nbase_remote %d\nbase_etag %s\n"
+			      "base_size %llu\nbase_mtime %lld %ld\nhas_owner %d\nmode %o\n"
+			      "uid %lu\ngid %lu\nmtime %lld %ld\npath %s\nend\n",
+		     (unsigned long long)r->id, (unsigned long long)r->size, r->base.remote, etag,
+		     (unsigned long long)r->base.size, (long long)r->base.mtime.tv_sec,
+		     (long)r->base.mtime.tv_nsec, r->has_owner, (unsigned)r->mode,
+		     (unsigned long)r->uid, (unsigned long)r->gid, (long long)r->mtime.tv_sec,
+		     (long)r->mtime.tv_nsec, path);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return n;
+}
+
+/* Integer keys: index = bit number in the "seen" mask of jn_parse. */
+static const char *const num_keys[] = {"id",	    "size", "base_remote", "base_size",
+				       "has_owner", "mode", "uid",	   "gid"};
+
+static void set_num(struct jn_rec *r, int idx, unsigned long long a)
+{
+	switch (idx) {
+	case 0:
+		r->id = a;
+		break;
+	case 1:
+		r->size = a;
+		break;
+	case 2:
+		r->base.remote = a != 0;
+		break;
+	case 3:
+		r->base.size = a;
+		break;
+	case 4:
+		r->has_owner = a != 0;
+		break;
+	case 5:
+		r->mode = (mode_t)a;
+		break;
+	case 6:
+		r->uid = (uid_t)a;
+		break;
+	default:
+		r->gid = (gid_t)a;
+		break;
+	}
+}
+
+static int parse_time(const char *val, struct timespec *ts)
+{
+	long long s = 0;
+	long ns = 0;
+
+	if (sscanf(val, "%lld %ld", &s, &ns) != 2 || ns < 0 || ns >= 1000000000L)
+		return -1;
+	ts->tv_sec = (time_t)s;
+	ts->tv_nsec = ns;
+	return 0;
+}
+
+/* Applies one "key value" line; returns the bit of the key, or -1. */
+static int parse_line(const char *key, const char *val, struct jn_rec *r)
+{
+	unsigned long long a;
+	char *end;
+	int i;
+
+	for (i = 0; i < (int)(sizeof(num_keys) / sizeof(num_keys[0])); i++) {
+		if (strcmp(key, num_keys[i]) != 0)
+			continue;
+		errno = 0;
+		a = strtoull(val, &end, i == 5 ? 8 : 10);
+		if (*end || end == val || errno)
+			return -1;
+		set_num(r, i, a);
+		return 1 << i;
+	}
+	if (strcmp(key, "base_mtime") == 0)
+		return parse_time(val, &r->base.mtime) ? -1 : 1 << 8;
+	if (strcmp(key, "mtime") == 0)
+		return parse_time(val, &r->mtime) ? -1 : 1 << 9;
+	if (strcmp(key, "base_etag") == 0)
+		return hex_decode(val, r->base.etag, sizeof(r->base.etag)) ? -1 : 1 << 10;
+	if (strcmp(key, "path") == 0)
+		return hex_decode(val, r->path, sizeof(r->path)) ? -1 : 1 << 11;
+	return -1;
+}
+
+int jn_parse(const char *text, size_t len, struct jn_rec *r)
+{
+	char buf[JN_MAX], *line, *save = NULL;
+	int seen = 0, ended = 0, first = 1;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	memset(r, 0, sizeof(*r));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp;
+		int bit;
+
+		if (first) {
+			if (strcmp(line, JN_MAGIC) != 0)
+				return -EINVAL;
+			first = 0;
+			continue;
+		}
+		if (strcmp(line, "end") == 0) {
+			ended = 1;
+			break;
+		}
+		sp = strchr(line, ' ');
+		if (!sp)
+			return -EINVAL;
+		*sp = '\0';
+		bit = parse_line(line, sp + 1, r);
+		if (bit < 0)
+			return -EINVAL;
+		seen |= bit;
+	}
+	return ended && seen == 0xfff ? 0 : -EINVAL;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_tmp(const char *tmp, const char *text, size_t len)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, text, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int jn_write(struct vfs *v, const struct jn_rec *r, int data_fd)
+{
+	static unsigned long seq;
+	char text[JN_MAX], tmp[4200], dst[4200];
+	int len, rc;
+
+	len = jn_format(r, text, sizeof(text));
+	if (len < 0)
+		return len;
+	if (data_fd >= 0 && fdatasync(data_fd) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/%llu.tmp.%lu", v->jn_dir, (unsigned long long)r->id,
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	snprintf(dst, sizeof(dst), "%s/%llu", v->jn_dir, (unsigned long long)r->id);
+	rc = write_tmp(tmp, text, (size_t)len);
+	if (rc == 0 && rename(tmp, dst) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(v->jn_dir);
+	if (rc == 0)
+		rc = fsync_dir(v->data_dir);
+out:
+	if (rc < 0) {
+		unlink(tmp);
+		az_err("cannot write journal record for '%s' in '%s': %s", r->path, v->jn_dir,
+		       strerror(-rc));
+	}
+	return rc;
+}
+
+void jn_remove(struct vfs *v, uint64_t id)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%llu", v->jn_dir, (unsigned long long)id);
+	if (unlink(path) == 0)
+		fsync_dir(v->jn_dir);
+}
+
+static int read_small(const char *path, char *buf, size_t cap, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, cap);
+	if (n < 0)
+		rc = -errno;
+	else if ((size_t)n == cap)
+		rc = -EFBIG;
+	else
+		*len = (size_t)n;
+	close(fd);
+	return rc;
+}
+
+static int scan_one(struct vfs *v, const char *name,
+		    int (*cb)(struct vfs *v, const struct jn_rec *r, void *arg), void *arg)
+{
+	char path[4200], *text = NULL, *end;
+	struct jn_rec *r = NULL;
+	size_t len = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", v->jn_dir, name);
+	if (strstr(name, ".tmp.")) {
+		unlink(path); /* never renamed: its close did not return */
+		return 0;
+	}
+	strtoull(name, &end, 10);
+	if (*end || end == name)
+		return 0;
+	text = malloc(JN_MAX);
+	r = malloc(sizeof(*r));
+	rc = text && r ? read_small(path, text, JN_MAX, &len) : -ENOMEM;
+	if (rc == 0)
+		rc = jn_parse(text, len, r);
+	if (rc < 0) {
+		az_err("unreadable journal record '%s' kept (%s)", path, strerror(-rc));
+		rc = 0;
+		goto out;
+	}
+	rc = cb(v, r, arg);
+out:
+	free(text);
+	free(r);
+	return rc;
+}
+
+int jn_scan(struct vfs *v, int (*cb)(struct vfs *v, const struct jn_rec *r, void *arg), void *arg)
+{
+	DIR *d = opendir(v->jn_dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	for (de = readdir(d); de && rc == 0; de = readdir(d)) {
+		if (de->d_name[0] == '.')
+			continue;
+		rc = scan_one(v, de->d_name, cb, arg);
+	}
+	closedir(d);
+	return rc;
+}
+
+int jn_file(struct vfs *v, struct mc_file *f)
+{
+	struct jn_rec *r = malloc(sizeof(*r));
+	uint64_t gen;
+	int rc = 0;
+
+	if (!r)
+		return -ENOMEM;
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_lock(&v->lock);
+	if (f->orphan || !f->node || !mc_file_dirty(f) || !f->whole) {
+		pthread_mutex_unlock(&v->lock);
+		goto out;
+	}
+	r->id = f->id;
+	snprintf(r->path, sizeof(r->path), "%s", f->node->path);
+	r->size = f->lst.size;
+	r->base = f->base;
+	r->has_owner = f->lst.has_owner;
+	r->mode = f->lst.mode;
+	r->uid = f->lst.uid;
+	r->gid = f->lst.gid;
+	r->mtime = f->lst.mtime;
+	gen = f->gen;
+	pthread_mutex_unlock(&v->lock);
+	rc = jn_write(v, r, f->fd);
+	if (rc == 0) {
+		pthread_mutex_lock(&v->lock);
+		f->journaled = 1;
+		f->jn_gen = gen;
+		pthread_mutex_unlock(&v->lock);
+	}
+out:
+	free(r);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* journal.h: durable records of dirty files in cache_dir/journal (journal.c). */
+#ifndef AZSF_CACHE_JOURNAL_H
+#define AZSF_CACHE_JOURNAL_H
+
+#include <stdint.h>
+
+#include "vfs_int.h"
+
+/* One dirty file: where it goes, what it is based on, what to set. */
+struct jn_rec {
+	uint64_t id;	 /* data/<id> holds the bytes */
+	char path[4096]; /* share-relative target */
+	uint64_t size;
+	struct mc_base base; /* valid_at is not stored (0 after a restart) */
+	int has_owner;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime;
+};
+
+/* Writes journal/<id> durably: fdatasync(data_fd), temp file, fsync,
+ * rename, fsync of the directory. No v->lock held. 0 or -errno. */
+int jn_write(struct vfs *v, const struct jn_rec *r, int data_fd);
+/* Removes journal/<id> (durably: the directory is fsynced). */
+void jn_remove(struct vfs *v, uint64_t id);
+/* Calls cb for every readable record; unreadable ones are logged and kept.
+ * Stray temp files are removed. Returns 0 or the first cb error. */
+int jn_scan(struct vfs *v, int (*cb)(struct vfs *v, const struct jn_rec *r, void *arg), void *arg);
+/* Journals f (caller holds f->up_lock, not v->lock): builds the record from
+ * f under v->lock, writes it, sets f->journaled. 0 if f is clean/orphaned. */
+int jn_file(struct vfs *v, struct mc_file *f);
+/* Parses one record (exposed for tests). 0 or -EINVAL. */
+int jn_parse(const char *text, size_t len, struct jn_rec *r);
+/* Formats one record into buf; returns its length or -ENAMETOOLONG. */
+int jn_format(const struct jn_rec *r, char *buf, size_t len);
+
+#endif

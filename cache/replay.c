@@ -1,0 +1,221 @@
+/* replay.c: uploading the journal of a previous mount, at vfs_init.
+ *
+ * Every record in cache_dir/journal names a data file and a share path; it
+ * is adopted as a dirty local file and uploaded right away with the
+ * conflict check (its base was validated by a previous process, so the
+ * check always asks the share). On success the record goes and the copy
+ * stays as a clean cached file. On a transport error with offline_writes
+ * the file stays queued for the workers; without offline_writes vfs_init
+ * fails (the share is down; the record is kept for the next mount). Any
+ * other failure is logged and the file is queued for retries; its record
+ * stays until an upload succeeds. Afterwards, data files no record refers
+ * to (clean copies of a previous mount) are removed.
+ *
+ * Threads: runs in vfs_init before the mount serves anything (workers are
+ * already running, for retries).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "azsharefs/log.h"
+#include "evict.h"
+#include "filecache.h"
+#include "journal.h"
+#include "nodes.h"
+#include "replay.h"
+#include "upload.h"
+#include "writeback.h"
+
+struct replay {
+	uint64_t *ids; /* data files to keep */
+	size_t n, cap;
+	int fatal; /* first error that fails vfs_init */
+	int done, failed;
+};
+
+static int keep_id(struct replay *rp, uint64_t id)
+{
+	if (rp->n == rp->cap) {
+		size_t cap = rp->cap ? rp->cap * 2 : 32;
+		uint64_t *nv = realloc(rp->ids, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		rp->ids = nv;
+		rp->cap = cap;
+	}
+	rp->ids[rp->n++] = id;
+	return 0;
+}
+
+/* v->lock held: a dirty file for r, attached to its path. */
+static struct mc_file *adopt(struct vfs *v, const struct jn_rec *r, int fd)
+{
+	struct mc_node *n = mc_node_get(v, r->path);
+	struct mc_file *f;
+
+	if (!n || n->file)
+		return NULL; /* two records for one path: the next mount takes it */
+	f = mc_file_new(v, r->id);
+	if (!f)
+		return NULL;
+	f->fd = fd;
+	f->whole = 1;
+	f->node = n;
+	n->file = f;
+	f->base = r->base;
+	f->base.valid_at = 0; /* always check the share */
+	f->lst.size = r->size;
+	f->lst.has_owner = r->has_owner;
+	f->lst.mode = r->mode;
+	f->lst.uid = r->uid;
+	f->lst.gid = r->gid;
+	f->lst.mtime = r->mtime;
+	f->lst.ctime = r->mtime;
+	f->gen = 1;
+	f->clean_gen = 0;
+	f->journaled = 1;
+	f->jn_gen = 1;
+	mc_acct_set(v, f, r->size);
+	return f;
+}
+
+static int open_record_data(struct vfs *v, const struct jn_rec *r, int *fd)
+{
+	char path[4200];
+	struct stat sb;
+
+	mc_file_data_path(v, r->id, path, sizeof(path));
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (fstat(*fd, &sb) == 0 && (uint64_t)sb.st_size < r->size) {
+		close(*fd);
+		*fd = -1;
+		return -EIO; /* shorter than recorded: not trustworthy */
+	}
+	return 0;
+}
+
+/* After the upload attempt of f (v->lock held). */
+static void settle(struct vfs *v, struct replay *rp, struct mc_file *f, int rc, const char *path)
+{
+	if (rc == 0) {
+		rp->done++;
+		mc_file_unref(v, f); /* our reference; the node keeps the clean copy */
+		return;
+	}
+	rp->failed++;
+	if (mc_is_net_err(rc) && !v->o.offline_writes && !rp->fatal)
+		rp->fatal = rc;
+	az_err("journal replay: upload of '%s' failed: %s; kept in the journal", path,
+	       strerror(-rc));
+	wbc_enqueue(v, f, mc_now_ms() + wbc_backoff_ms(v, 0));
+	mc_file_unref(v, f);
+}
+
+static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
+{
+	struct replay *rp = arg;
+	struct mc_file *f;
+	int fd = -1, rc;
+
+	rc = open_record_data(v, r, &fd);
+	if (rc < 0) {
+		az_err("journal record %llu for '%s' has no usable data (%s); dropped",
+		       (unsigned long long)r->id, r->path, strerror(-rc));
+		jn_remove(v, r->id);
+		return 0;
+	}
+	if (keep_id(rp, r->id) < 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&v->lock);
+	f = adopt(v, r, fd);
+	if (f)
+		mc_file_ref(f);
+	pthread_mutex_unlock(&v->lock);
+	if (!f) {
+		close(fd);
+		return 0;
+	}
+	rc = mc_upload(v, f, 0);
+	pthread_mutex_lock(&v->lock);
+	settle(v, rp, f, rc, r->path);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static int kept(const struct replay *rp, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < rp->n; i++)
+		if (rp->ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Removes data files of a previous mount that no record needs. */
+static void sweep_data(struct vfs *v, const struct replay *rp)
+{
+	DIR *d = opendir(v->data_dir);
+	struct dirent *de;
+	char path[4200], *end;
+	unsigned long long id;
+
+	if (!d)
+		return;
+	for (de = readdir(d); de; de = readdir(d)) {
+		if (de->d_name[0] == '.')
+			continue;
+		id = strtoull(de->d_name, &end, 10);
+		if (*end == '\0' && end != de->d_name && kept(rp, id))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", v->data_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+uint64_t mc_replay_max_id(struct vfs *v)
+{
+	const char *dirs[2] = {v->data_dir, v->jn_dir};
+	unsigned long long id, max = 0;
+	struct dirent *de;
+	char *end;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		DIR *d = opendir(dirs[i]);
+
+		for (de = d ? readdir(d) : NULL; de; de = readdir(d)) {
+			id = strtoull(de->d_name, &end, 10);
+			if (end != de->d_name && id > max)
+				max = id;
+		}
+		if (d)
+			closedir(d);
+	}
+	return max;
+}
+
+int mc_replay(struct vfs *v)
+{
+	struct replay rp = {0};
+	int rc = jn_scan(v, replay_one, &rp);
+
+	if (rc == 0)
+		sweep_data(v, &rp);
+	if (rp.done || rp.failed)
+		az_info("journal replay: %d file(s) uploaded, %d pending", rp.done, rp.failed);
+	free(rp.ids);
+	return rc < 0 ? rc : rp.fatal;
+}
