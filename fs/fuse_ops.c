@@ -83,7 +83,9 @@ static int fo_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 	if (!rel)
 		return f ? fo_file_getattr(f, st) : -ENOENT;
-	rc = vfs_getattr(x->v, rel, &a);
+	rc = nm_check_lookup(rel);
+	if (rc == 0)
+		rc = vfs_getattr(x->v, rel, &a);
 	if (rc)
 		return rc;
 	fo_fill_stat(x, rel, &a, st);

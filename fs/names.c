@@ -187,6 +187,28 @@ int nm_check_path(const char *path)
 	return rc;
 }
 
+int nm_check_lookup(const char *path)
+{
+	const char *p = path;
+
+	if (strlen(path) > NM_PATH_MAX * 3 || utf16_len(path) > NM_PATH_MAX)
+		return -ENAMETOOLONG;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char comp[1024];
+
+		if (n >= sizeof(comp))
+			return -ENAMETOOLONG;
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (utf16_len(comp) > NM_NAME_MAX)
+			return -ENAMETOOLONG;
+		p = slash ? slash + 1 : p + n;
+	}
+	return 0;
+}
+
 int nm_check_share(const char *share, char *why, size_t whylen)
 {
 	size_t len = strlen(share);

@@ -29,6 +29,10 @@ int nm_check_name(const char *name, char *why, size_t whylen);
  * the rule when it fails. */
 int nm_check_path(const char *path);
 
+/* For lookups: -ENAMETOOLONG when a component or the path is longer than
+ * the share allows (such a name cannot exist), else 0. No logging. */
+int nm_check_lookup(const char *path);
+
 /* A share name: 3-63 characters, lowercase letters, digits and single
  * hyphens, starting and ending with a letter or digit. 0 or -EINVAL. */
 int nm_check_share(const char *share, char *why, size_t whylen);

@@ -185,6 +185,26 @@ static void test_paths(void **state)
 	assert_int_equal(nm_check_path(p), -ENAMETOOLONG);
 }
 
+static void test_lookup_lengths(void **state)
+{
+	static char p[4096];
+
+	(void)state;
+	assert_int_equal(nm_check_lookup(""), 0);
+	assert_int_equal(nm_check_lookup("a/b:c/con."), 0); /* only lengths matter here */
+	memset(p, 'x', 255);
+	p[255] = '\0';
+	assert_int_equal(nm_check_lookup(p), 0);
+	p[255] = 'x';
+	p[256] = '\0';
+	assert_int_equal(nm_check_lookup(p), -ENAMETOOLONG);
+	memset(p, 'x', 2100);
+	for (int i = 100; i < 2100; i += 100)
+		p[i] = '/';
+	p[2100] = '\0';
+	assert_int_equal(nm_check_lookup(p), -ENAMETOOLONG);
+}
+
 static void test_share_names(void **state)
 {
 	const char *good[] = {"abc", "pool-data", "a1-b2-c3", "123",
@@ -212,6 +232,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_reserved_and_trailing),
 	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_lookup_lengths),
 	    cmocka_unit_test(test_share_names),
 	};
 
