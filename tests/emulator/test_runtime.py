@@ -170,3 +170,47 @@ def test_unknown_comp(cli):
     assert r.status == 400 and r.code == "InvalidQueryParameterValue"
     assert r.reason == "Value for one of the query parameters specified in the request URI " \
                        "is invalid."
+
+
+def test_concurrent_clients_and_chunked_upload(emu):
+    import threading
+    c0 = emu.client()
+    c0.create_share("conc")
+    errors = []
+
+    def worker(i):
+        c = emu.client()
+        try:
+            for j in range(20):
+                path = "conc/f%d_%d" % (i, j)
+                data = bytes([i]) * (1000 + j)
+                assert c.upload(path, data).status == 201
+                assert c.get(path).body == data
+                assert c.request("GET", "conc", "restype=directory&comp=list").status == 200
+        except Exception as e:     # noqa: BLE001 - reported below
+            errors.append(repr(e))
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(50)
+    assert not errors
+    body = c0.request("GET", "conc", "restype=directory&comp=list").body
+    assert body.count(b"<File>") == 160
+    # a chunked (no Content-Length) Put Range body is accepted
+    c0.create_file("conc/chunked", 6)
+    import http.client
+    from conftest import ACCOUNT, http_date, sign, string_to_sign
+    h = {"x-ms-date": http_date(), "x-ms-version": "2026-02-06", "x-ms-write": "update",
+         "x-ms-range": "bytes=0-5", "Transfer-Encoding": "chunked"}
+    path = "/%s/conc/chunked" % ACCOUNT
+    h["Authorization"] = "SharedKey %s:%s" % (ACCOUNT, sign(string_to_sign("PUT", path,
+                                                                         "comp=range", h)))
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    conn.request("PUT", path + "?comp=range", body=iter([b"abc", b"def"]), headers=h,
+                 encode_chunked=True)
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    assert r.status == 201
+    assert c0.get("conc/chunked").body == b"abcdef"
