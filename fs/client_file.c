@@ -15,6 +15,9 @@
  *   change accepts 409 LeaseIdMismatchWithLeaseOperation (the id already
  *   moved to the proposed one).
  * Bodies carry Content-MD5, so a damaged upload is refused, not stored.
+ * A whole-file download that fails mid-way is retried from byte 0 (pwrite
+ * from offset 0, ftruncate to the final length), so the fd and *out always
+ * describe one version of the file.
  */
 #include "client_int.h"
 
