@@ -176,8 +176,7 @@ int az_client_head(struct az_client *c, const char *path, int is_dir, struct az_
 {
 	struct az_req r;
 
-	az_req_init(&r, "HEAD", is_dir ? "get directory properties" : "get file properties",
-		    path);
+	az_req_init(&r, "HEAD", is_dir ? "get directory properties" : "get file properties", path);
 	if (is_dir)
 		r.query = "restype=directory";
 	return az_client_run(c, &r, is_dir, 1, out);
@@ -441,8 +440,9 @@ static char *list_query(const char *prefix, int max, const char *marker)
 	struct az_sb b;
 
 	az_sb_init(&b);
-	az_sb_addf(&b, "restype=directory&comp=list&include=Timestamps,ETag,Attributes,"
-		       "PermissionKey&maxresults=%d",
+	az_sb_addf(&b,
+		   "restype=directory&comp=list&include=Timestamps,ETag,Attributes,"
+		   "PermissionKey&maxresults=%d",
 		   max);
 	if (prefix && *prefix) {
 		az_sb_add(&b, "&prefix=");

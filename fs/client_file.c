@@ -213,8 +213,8 @@ int az_file_clear_range(struct az_client *c, const char *path, uint64_t off, uin
 	return az_client_run(c, &r, 0, 0, NULL);
 }
 
-int az_file_set_props(struct az_client *c, const char *path, int64_t size,
-		      const struct az_smb *smb, const char *lease_id, struct az_stat *out)
+int az_file_set_props(struct az_client *c, const char *path, int64_t size, const struct az_smb *smb,
+		      const char *lease_id, struct az_stat *out)
 {
 	struct az_req r;
 	struct az_smb_vals v;

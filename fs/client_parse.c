@@ -25,15 +25,15 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } attr_names[] = {
-	{"ReadOnly", AZ_FATTR_READONLY},
-	{"Hidden", AZ_FATTR_HIDDEN},
-	{"System", AZ_FATTR_SYSTEM},
-	{"Directory", AZ_FATTR_DIRECTORY},
-	{"Archive", AZ_FATTR_ARCHIVE},
-	{"Temporary", AZ_FATTR_TEMPORARY},
-	{"Offline", AZ_FATTR_OFFLINE},
-	{"NotContentIndexed", AZ_FATTR_NOT_CONTENT_INDEXED},
-	{"NoScrubData", AZ_FATTR_NO_SCRUB_DATA},
+    {"ReadOnly", AZ_FATTR_READONLY},
+    {"Hidden", AZ_FATTR_HIDDEN},
+    {"System", AZ_FATTR_SYSTEM},
+    {"Directory", AZ_FATTR_DIRECTORY},
+    {"Archive", AZ_FATTR_ARCHIVE},
+    {"Temporary", AZ_FATTR_TEMPORARY},
+    {"Offline", AZ_FATTR_OFFLINE},
+    {"NotContentIndexed", AZ_FATTR_NOT_CONTENT_INDEXED},
+    {"NoScrubData", AZ_FATTR_NO_SCRUB_DATA},
 };
 #define NATTR (sizeof(attr_names) / sizeof(attr_names[0]))
 
@@ -52,7 +52,8 @@ uint32_t az_attrs_parse(const char *s)
 			e++;
 		n = (size_t)(e - s);
 		for (i = 0; i < NATTR && n; i++) {
-			if (strlen(attr_names[i].name) == n && strncasecmp(s, attr_names[i].name, n) == 0)
+			if (strlen(attr_names[i].name) == n &&
+			    strncasecmp(s, attr_names[i].name, n) == 0)
 				bits |= attr_names[i].bit;
 		}
 		s = e;
@@ -504,8 +505,9 @@ int az_xml_find_u64(const char *body, size_t len, const char *elem, uint64_t *ou
 	}
 	if (len == 0 || len > INT32_MAX)
 		return -EPROTO;
-	doc = xmlReadMemory(body, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-			    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	doc = xmlReadMemory(body, (int)len, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+				XML_PARSE_NOWARNING);
 	if (!doc)
 		goto out;
 	n = xml_find(xmlDocGetRootElement(doc), elem);

@@ -20,10 +20,10 @@ struct az_http;
 
 /* ---- growable string ---- */
 struct az_sb {
-	char *s;    /* NUL-terminated once anything was appended */
+	char *s; /* NUL-terminated once anything was appended */
 	size_t len;
 	size_t cap;
-	int oom;    /* sticky: an append failed */
+	int oom; /* sticky: an append failed */
 };
 void az_sb_init(struct az_sb *b);
 void az_sb_release(struct az_sb *b);
@@ -68,8 +68,7 @@ const char *az_hdrs_get(const struct az_hdrs *h, const char *name);
  * Content-Length is its own empty body). is_dir: 1 directory, 0 file, -1
  * decide from the attributes / x-ms-type. Returns 0 or -EPROTO when a
  * present header is malformed. */
-int az_stat_from_hdrs(const struct az_hdrs *h, int is_dir, int size_from_cl,
-		      struct az_stat *st);
+int az_stat_from_hdrs(const struct az_hdrs *h, int is_dir, int size_from_cl, struct az_stat *st);
 /* "Archive | ReadOnly" <-> AZ_FATTR_* bits ("None" = 0). Unknown names are
  * ignored on parse. Format returns "None" for 0 on create, and the names
  * joined by " | ". */
@@ -84,21 +83,21 @@ int az_json_get_string(const char *json, size_t len, const char *key, char **out
 /* ---- one request ---- */
 enum az_body_dst {
 	AZ_DST_MEM = 0, /* growable buffer (resp->body) */
-	AZ_DST_BUF,     /* caller buffer req->out_buf of req->out_cap bytes */
-	AZ_DST_FD,      /* pwrite() to req->out_fd from offset 0 */
+	AZ_DST_BUF,	/* caller buffer req->out_buf of req->out_cap bytes */
+	AZ_DST_FD,	/* pwrite() to req->out_fd from offset 0 */
 };
 
 #define AZ_REQ_MAX_HDRS 24
 
 struct az_req {
 	const char *method; /* GET HEAD PUT DELETE */
-	const char *op;     /* for messages: "create file" */
+	const char *op;	    /* for messages: "create file" */
 	const char *path;   /* share-relative, for messages and the URL; "" root */
 	int share_level;    /* URL is the share itself (path ignored) */
 	const char *query;  /* encoded query without '?', or NULL */
 	struct az_hdr hdrs[AZ_REQ_MAX_HDRS];
 	size_t nhdrs;
-	const void *body;   /* request body, resent on every attempt */
+	const void *body; /* request body, resent on every attempt */
 	size_t body_len;
 	enum az_body_dst dst;
 	void *out_buf;
@@ -110,18 +109,18 @@ struct az_req {
 	 * and code, the call counts as done and resp->lost_ok is set. */
 	long lost_ok_status;
 	const char *lost_ok_code;
-	int quiet;          /* log failures at debug level only */
+	int quiet; /* log failures at debug level only */
 };
 
 struct az_resp {
 	long status;
-	char code[96];      /* x-ms-error-code, or the XML <Code> */
+	char code[96]; /* x-ms-error-code, or the XML <Code> */
 	struct az_hdrs hdrs;
-	char *body;         /* AZ_DST_MEM replies and error bodies */
+	char *body; /* AZ_DST_MEM replies and error bodies */
 	size_t body_len;
-	uint64_t written;   /* bytes delivered to out_buf / out_fd */
-	int ambiguous;      /* an earlier attempt may have reached the service */
-	int lost_ok;        /* the lost-reply rule matched */
+	uint64_t written; /* bytes delivered to out_buf / out_fd */
+	int ambiguous;	  /* an earlier attempt may have reached the service */
+	int lost_ok;	  /* the lost-reply rule matched */
 	int attempts;
 };
 

@@ -68,7 +68,8 @@ static int deliver(struct xfer *x, const char *ptr, size_t n)
 		return 0;
 	case AZ_DST_FD:
 		while (done < n) {
-			w = pwrite(x->req->out_fd, ptr + done, n - done, (off_t)(r->written + done));
+			w = pwrite(x->req->out_fd, ptr + done, n - done,
+				   (off_t)(r->written + done));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0)
@@ -119,7 +120,6 @@ static size_t on_header(char *buf, size_t size, size_t nmemb, void *ud)
 }
 
 /* ---- one attempt ---- */
-
 
 static struct curl_slist *slist_add(struct curl_slist *l, const char *name, const char *value,
 				    int *bad)
@@ -227,7 +227,8 @@ static void set_options(struct az_http *h, CURL *cu, struct xfer *x, const char 
 	 * moving (1 KiB/s over the op timeout). */
 	if (x->req->dst == AZ_DST_FD) {
 		curl_easy_setopt(cu, CURLOPT_LOW_SPEED_LIMIT, AZ_LOW_SPEED_BPS);
-		curl_easy_setopt(cu, CURLOPT_LOW_SPEED_TIME, h->op_ms / 1000 > 0 ? h->op_ms / 1000 : 1);
+		curl_easy_setopt(cu, CURLOPT_LOW_SPEED_TIME,
+				 h->op_ms / 1000 > 0 ? h->op_ms / 1000 : 1);
 	} else {
 		curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, h->op_ms);
 	}
@@ -298,8 +299,7 @@ static void error_code(struct az_resp *r, const char *body, size_t len)
 }
 
 /* Classifies a finished exchange with an HTTP status. */
-static int classify_status(struct az_req *req, struct az_resp *resp, struct xfer *x,
-			   struct fail *f)
+static int classify_status(struct az_req *req, struct az_resp *resp, struct xfer *x, struct fail *f)
 {
 	long s = resp->status;
 
@@ -311,8 +311,8 @@ static int classify_status(struct az_req *req, struct az_resp *resp, struct xfer
 	error_code(resp, x->err.s, x->err.len);
 	f->retryable = az_err_retryable(s, resp->code);
 	f->ambiguous = s == 500 || s == 502 || s == 504;
-	f->retry_after_ms = az_retry_after_ms(az_hdrs_get(&resp->hdrs, "Retry-After"),
-					      (long long)time(NULL));
+	f->retry_after_ms =
+	    az_retry_after_ms(az_hdrs_get(&resp->hdrs, "Retry-After"), (long long)time(NULL));
 	return az_errmap(s, resp->code);
 }
 

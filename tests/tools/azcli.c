@@ -262,8 +262,7 @@ int cli_batch(struct az_client *c, const struct cli_args *a)
 
 	memset(&b, 0, sizeof(b));
 	b.c = c;
-	if (cli_opt(a, "jobs") && (cli_num(cli_opt(a, "jobs"), &jobs) < 0 || jobs < 1 ||
-				   jobs > 64))
+	if (cli_opt(a, "jobs") && (cli_num(cli_opt(a, "jobs"), &jobs) < 0 || jobs < 1 || jobs > 64))
 		return -EINVAL;
 	read_lines(stdin, &b.lines, &b.n);
 	for (long long j = 0; j < jobs; j++) {

@@ -366,8 +366,8 @@ static int op_read(struct az_client *c, const struct cli_args *a, FILE *o)
 	char *buf = NULL;
 	int fd, rc = need(a, 3);
 
-	if (rc == 0 && (cli_num(a->pos[2], &off) < 0 || cli_num(a->pos[3], &len) < 0 ||
-			off < 0 || len < 0 || len > (1LL << 30)))
+	if (rc == 0 && (cli_num(a->pos[2], &off) < 0 || cli_num(a->pos[3], &len) < 0 || off < 0 ||
+			len < 0 || len > (1LL << 30)))
 		rc = -EINVAL;
 	if (rc == 0 && !(buf = malloc(len ? (size_t)len : 1)))
 		rc = -ENOMEM;
@@ -435,8 +435,7 @@ static int op_clear_range(struct az_client *c, const struct cli_args *a, FILE *o
 	if (need(a, 3) < 0 || cli_num(a->pos[2], &off) < 0 || cli_num(a->pos[3], &len) < 0 ||
 	    off < 0 || len < 0)
 		return -EINVAL;
-	return az_file_clear_range(c, a->pos[1], (uint64_t)off, (uint64_t)len,
-				   cli_opt(a, "lease"));
+	return az_file_clear_range(c, a->pos[1], (uint64_t)off, (uint64_t)len, cli_opt(a, "lease"));
 }
 
 static int op_set_props(struct az_client *c, const struct cli_args *a, FILE *o)
@@ -553,31 +552,31 @@ static const struct {
 	op_fn fn;
 	const char *usage;
 } ops[] = {
-	{"share-create", op_share_create, "[QUOTA_GIB]"},
-	{"share-props", op_share_props, ""},
-	{"share-usage", op_share_usage, ""},
-	{"share-delete", op_share_delete, ""},
-	{"perm-create", op_perm_create, "SDDL"},
-	{"perm-get", op_perm_get, "KEY"},
-	{"mkdir", op_mkdir, "PATH [SMB]"},
-	{"dir-props", op_dir_props, "PATH"},
-	{"dir-set", op_dir_set, "PATH [SMB]"},
-	{"rmdir", op_rmdir, "PATH"},
-	{"dir-meta", op_dir_meta, "PATH NAME=VALUE..."},
-	{"ls", op_ls, "[PATH] [--prefix P] [--max N]"},
-	{"create", op_create, "PATH SIZE [--body-file F] [--lease ID] [SMB]"},
-	{"props", op_props, "PATH"},
-	{"read", op_read, "PATH OFF LEN [--out FILE]"},
-	{"download", op_download, "PATH LOCAL"},
-	{"put-range", op_put_range, "PATH OFF LOCAL [--lease ID] [--keep-mtime]"},
-	{"clear-range", op_clear_range, "PATH OFF LEN [--lease ID]"},
-	{"set-props", op_set_props, "PATH [--size N] [--lease ID] [SMB]"},
-	{"file-meta", op_file_meta, "PATH NAME=VALUE... [--lease ID]"},
-	{"rm", op_rm, "PATH [--lease ID]"},
-	{"ranges", op_ranges, "PATH"},
-	{"rename", op_rename, "SRC DST [--dir] [--replace] [--src-lease ID] [--dst-lease ID]"},
-	{"lease", op_lease, "PATH acquire|release|change|break [--lease ID] [--proposed ID]"},
-	{"upload", op_upload, "LOCAL PATH [SMB]"},
+    {"share-create", op_share_create, "[QUOTA_GIB]"},
+    {"share-props", op_share_props, ""},
+    {"share-usage", op_share_usage, ""},
+    {"share-delete", op_share_delete, ""},
+    {"perm-create", op_perm_create, "SDDL"},
+    {"perm-get", op_perm_get, "KEY"},
+    {"mkdir", op_mkdir, "PATH [SMB]"},
+    {"dir-props", op_dir_props, "PATH"},
+    {"dir-set", op_dir_set, "PATH [SMB]"},
+    {"rmdir", op_rmdir, "PATH"},
+    {"dir-meta", op_dir_meta, "PATH NAME=VALUE..."},
+    {"ls", op_ls, "[PATH] [--prefix P] [--max N]"},
+    {"create", op_create, "PATH SIZE [--body-file F] [--lease ID] [SMB]"},
+    {"props", op_props, "PATH"},
+    {"read", op_read, "PATH OFF LEN [--out FILE]"},
+    {"download", op_download, "PATH LOCAL"},
+    {"put-range", op_put_range, "PATH OFF LOCAL [--lease ID] [--keep-mtime]"},
+    {"clear-range", op_clear_range, "PATH OFF LEN [--lease ID]"},
+    {"set-props", op_set_props, "PATH [--size N] [--lease ID] [SMB]"},
+    {"file-meta", op_file_meta, "PATH NAME=VALUE... [--lease ID]"},
+    {"rm", op_rm, "PATH [--lease ID]"},
+    {"ranges", op_ranges, "PATH"},
+    {"rename", op_rename, "SRC DST [--dir] [--replace] [--src-lease ID] [--dst-lease ID]"},
+    {"lease", op_lease, "PATH acquire|release|change|break [--lease ID] [--proposed ID]"},
+    {"upload", op_upload, "LOCAL PATH [SMB]"},
 };
 
 void cli_usage(FILE *o)

@@ -69,7 +69,8 @@ static void test_sb(void **state)
 
 static void test_backoff_bounds(void **state)
 {
-	uint64_t seeds[] = {0, 1, 99, 100, 101, 12345, 0xFFFFFFFFFFFFFFFFull, 0x8000000000000000ull};
+	uint64_t seeds[] = {
+	    0, 1, 99, 100, 101, 12345, 0xFFFFFFFFFFFFFFFFull, 0x8000000000000000ull};
 
 	(void)state;
 	for (int a = 0; a < 40; a++) {
@@ -124,8 +125,12 @@ static void test_retry_after(void **state)
 static void test_hdrs(void **state)
 {
 	struct az_hdrs h = {0};
-	const char *lines[] = {"HTTP/1.1 200 OK\r\n", "Content-Length:  11 \r\n",
-			       "x-ms-meta-a:a\r\n", "Empty:\r\n", "\r\n", NULL};
+	const char *lines[] = {"HTTP/1.1 200 OK\r\n",
+			       "Content-Length:  11 \r\n",
+			       "x-ms-meta-a:a\r\n",
+			       "Empty:\r\n",
+			       "\r\n",
+			       NULL};
 
 	(void)state;
 	add_lines(&h, lines);
@@ -142,17 +147,17 @@ static void test_hdrs(void **state)
 
 /* Reply headers of tests/fixtures/get_file_ranged.json. */
 static const char *const ranged_lines[] = {
-	"Content-Length: 2\r\n",
-	"Content-Range: bytes 0-1/10\r\n",
-	"ETag: \"0x8DB67A9F9E75329\"\r\n",
-	"x-ms-file-attributes: Archive\r\n",
-	"x-ms-file-change-time: 2023-06-07T22:53:14.2877993Z\r\n",
-	"x-ms-file-creation-time: 2023-06-07T22:53:14.2208379Z\r\n",
-	"x-ms-file-id: 11529285414812647424\r\n",
-	"x-ms-file-last-write-time: 2023-06-07T22:53:14.2877993Z\r\n",
-	"x-ms-file-permission-key: 584053819618422708*11581588750433322810\r\n",
-	"x-ms-type: File\r\n",
-	NULL,
+    "Content-Length: 2\r\n",
+    "Content-Range: bytes 0-1/10\r\n",
+    "ETag: \"0x8DB67A9F9E75329\"\r\n",
+    "x-ms-file-attributes: Archive\r\n",
+    "x-ms-file-change-time: 2023-06-07T22:53:14.2877993Z\r\n",
+    "x-ms-file-creation-time: 2023-06-07T22:53:14.2208379Z\r\n",
+    "x-ms-file-id: 11529285414812647424\r\n",
+    "x-ms-file-last-write-time: 2023-06-07T22:53:14.2877993Z\r\n",
+    "x-ms-file-permission-key: 584053819618422708*11581588750433322810\r\n",
+    "x-ms-type: File\r\n",
+    NULL,
 };
 
 static void test_stat_ranged_get(void **state)
@@ -241,7 +246,8 @@ static void test_attrs(void **state)
 	assert_int_equal(az_attrs_parse("ReadOnlyX"), 0);
 	assert_int_equal(az_attrs_format(0, out, sizeof(out)), 0);
 	assert_string_equal(out, "None");
-	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, sizeof(out)), 0);
+	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, sizeof(out)),
+			 0);
 	assert_string_equal(out, "ReadOnly | Archive");
 	assert_int_equal(az_attrs_parse(out), AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE);
 	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, 10),
@@ -264,7 +270,8 @@ static void test_perm_json(void **state)
 	free(json);
 	/* escapes survive a round trip */
 	json = az_perm_json_build("a\"b\\c\n\x01");
-	assert_string_equal(json, "{\"permission\": \"a\\\"b\\\\c\\n\\u0001\", \"format\": \"sddl\"}");
+	assert_string_equal(json,
+			    "{\"permission\": \"a\\\"b\\\\c\\n\\u0001\", \"format\": \"sddl\"}");
 	assert_int_equal(az_json_get_string(json, strlen(json), "permission", &back), 0);
 	assert_string_equal(back, "a\"b\\c\n\x01");
 	free(back);
@@ -276,11 +283,19 @@ static void test_json_parse(void **state)
 	const char *ok = " {\"x\": [1, {\"permission\": \"no\"}, true, null, -1.5e3],"
 			 " \"permission\" : \"D:\\u00e9\\ud83d\\ude00\\/\\t\", \"more\": {}}";
 	const char *bad[] = {
-		"", "[]", "{", "{\"permission\": \"abc}", "{\"permission\": \"a\\q\"}",
-		"{\"permission\": \"\\ud800\"}", "{\"permission\": \"\\udc00x\"}",
-		"{\"permission\": \"\\u0000\"}", "{\"permission\" \"a\"}",
-		"{\"permission\": \"a\",}", "{\"permission\": \"a\" \"b\": 1}",
-		"{\"permission\": \"tab\tinside\"}", "{\"x\": [1,]}",
+	    "",
+	    "[]",
+	    "{",
+	    "{\"permission\": \"abc}",
+	    "{\"permission\": \"a\\q\"}",
+	    "{\"permission\": \"\\ud800\"}",
+	    "{\"permission\": \"\\udc00x\"}",
+	    "{\"permission\": \"\\u0000\"}",
+	    "{\"permission\" \"a\"}",
+	    "{\"permission\": \"a\",}",
+	    "{\"permission\": \"a\" \"b\": 1}",
+	    "{\"permission\": \"tab\tinside\"}",
+	    "{\"x\": [1,]}",
 	};
 	char *v = NULL;
 
@@ -290,8 +305,7 @@ static void test_json_parse(void **state)
 	free(v);
 	assert_int_equal(az_json_get_string("{}", 2, "permission", &v), -ENOENT);
 	assert_null(v);
-	assert_int_equal(az_json_get_string("{\"permission\": 5}", 17, "permission", &v),
-			 -ENOENT);
+	assert_int_equal(az_json_get_string("{\"permission\": 5}", 17, "permission", &v), -ENOENT);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = az_json_get_string(bad[i], strlen(bad[i]), "permission", &v);
 
@@ -355,20 +369,13 @@ static void test_redact_url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_encode),
-		cmocka_unit_test(test_sb),
-		cmocka_unit_test(test_backoff_bounds),
-		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_hdrs),
-		cmocka_unit_test(test_stat_ranged_get),
-		cmocka_unit_test(test_stat_head),
-		cmocka_unit_test(test_stat_malformed),
-		cmocka_unit_test(test_attrs),
-		cmocka_unit_test(test_perm_json),
-		cmocka_unit_test(test_json_parse),
-		cmocka_unit_test(test_share_stats_xml),
-		cmocka_unit_test(test_lease_id),
-		cmocka_unit_test(test_redact_url),
+	    cmocka_unit_test(test_url_encode),	   cmocka_unit_test(test_sb),
+	    cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_hdrs),	   cmocka_unit_test(test_stat_ranged_get),
+	    cmocka_unit_test(test_stat_head),	   cmocka_unit_test(test_stat_malformed),
+	    cmocka_unit_test(test_attrs),	   cmocka_unit_test(test_perm_json),
+	    cmocka_unit_test(test_json_parse),	   cmocka_unit_test(test_share_stats_xml),
+	    cmocka_unit_test(test_lease_id),	   cmocka_unit_test(test_redact_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
