@@ -8,7 +8,6 @@ ETags, permission keys, request ids, endpoints, share names).
 import base64
 import hashlib
 import hmac
-import json
 import os
 import re
 from urllib.parse import quote, urlsplit

@@ -3,7 +3,7 @@ import base64
 import hashlib
 import re
 
-from conftest import http_date
+
 
 
 def md5(b):
