@@ -6,13 +6,16 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev
   libssl-dev libxml2-dev libcmocka-dev python3 python3-pytest python3-pytest-timeout
-  python3-yaml python3-jupyter-server jupyterhub nodejs npm git attr fio openssl
+  python3-yaml python3-jupyter-server jupyterhub git attr fio openssl
   cloud-init systemd util-linux passwd clang-format procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
+# node and npm may come from the machine image rather than Debian's packages.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   sudo_cmd=()
