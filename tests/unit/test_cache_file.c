@@ -1,0 +1,447 @@
+/* test_cache_file.c: file data in close-to-open mode: revalidation and
+ * request counts, O_TRUNC, setattr folding, mtime, large files in ranges,
+ * eviction, the share being down, a full cache disk.
+ * In-memory fake backend (cache_fake_backend.h); no network, no FUSE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "cache_fake_backend.h"
+
+static void test_reopen_unchanged(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	char buf[16] = {0};
+	char *s;
+
+	fb_put(&x->fb, "f", "hello", 5);
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	assert_string_equal(s, "hello");
+	free(s);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 1);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 1);
+	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 5);
+	assert_string_equal(buf, "hello");
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_STAT), 1);
+	assert_int_equal(fb_total(&x->fb), 1);
+}
+
+static void test_reopen_changed(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	char buf[32] = {0};
+	char *s;
+
+	fb_put(&x->fb, "f", "old", 3);
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	free(s);
+	fb_put(&x->fb, "f", "new version", 11); /* another node */
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 0);
+	assert_int_equal(fb_total(&x->fb), 1);
+	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 11);
+	assert_string_equal(buf, "new version");
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 1);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	/* deleted by another node: the open fails */
+	pthread_mutex_lock(&x->fb.lock);
+	fb_del(&x->fb, fb_find(&x->fb, "f"));
+	pthread_mutex_unlock(&x->fb.lock);
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), -ENOENT);
+}
+
+static void test_open_errors(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+
+	fb_mkdir(&x->fb, "d");
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_open(x->v, "missing", O_RDONLY, &fh), -ENOENT);
+	assert_int_equal(vfs_open(x->v, "d", O_RDONLY, &fh), -EISDIR);
+	assert_null(fh);
+	fb_put(&x->fb, "d/ro", "x", 1);
+	assert_int_equal(vfs_open(x->v, "d/ro", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_write(x->v, fh, "y", 1, 0), -EBADF);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+}
+
+static void test_trunc_no_download(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	struct az_stat st;
+	char *s;
+
+	fb_put(&x->fb, "f", "original content", 16);
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_getattr(x->v, "f", &st), 0);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "f", O_WRONLY | O_TRUNC, &fh), 0);
+	assert_int_equal(fb_total(&x->fb), 0); /* fresh attributes: no request */
+	assert_int_equal(vfs_getattr(x->v, "f", &st), 0);
+	assert_int_equal(st.size, 0);
+	assert_int_equal(vfs_write(x->v, fh, "new", 3, 0), 3);
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	/* close-to-open: on the share when flush returned */
+	s = fb_get(&x->fb, "f", NULL);
+	assert_string_equal(s, "new");
+	free(s);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 1);
+	assert_int_equal(fb_total(&x->fb), 1); /* validated within the slack */
+}
+
+static void test_trunc_stale_attrs_one_stat(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	struct az_stat st;
+
+	fb_put(&x->fb, "f", "abc", 3);
+	x->o.attr_timeout_ms = 10;
+	x->o.dir_timeout_ms = 10;
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_getattr(x->v, "f", &st), 0);
+	usleep(30 * 1000);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "f", O_WRONLY | O_TRUNC, &fh), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 0);
+	assert_true(fb_total(&x->fb) <= 2); /* lookup listing + one stat at most */
+	assert_int_equal(vfs_release(x->v, fh), 0);
+}
+
+/* What jupyter-server does on save, in close-to-open mode. */
+static void jupyter_save(struct fx *x)
+{
+	struct vfs_want w = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID,
+			     .mode = S_IFREG | 0644, .uid = 1000, .gid = 1000};
+	struct vfs_want tw = {.mask = VFS_SET_MTIME};
+	struct vfs_want cw = {.mask = VFS_SET_MODE, .mode = S_IFREG | 0600};
+	struct vfs_file *fh = NULL;
+	struct az_stat st;
+
+	assert_int_equal(vfs_getattr(x->v, "nb/.~a.ipynb", &st), -ENOENT);
+	assert_int_equal(vfs_create(x->v, "nb/.~a.ipynb", O_CREAT | O_WRONLY, &w, &fh), 0);
+	assert_int_equal(vfs_write(x->v, fh, "{old}", 5, 0), 5);
+	tw.mtime.tv_sec = 1700000000;
+	assert_int_equal(vfs_setattr(x->v, "nb/.~a.ipynb", fh, &tw, &st), 0);
+	assert_int_equal(vfs_setattr(x->v, "nb/.~a.ipynb", fh, &cw, &st), 0);
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(vfs_getattr(x->v, "nb/a.ipynb", &st), 0);
+	assert_int_equal(vfs_open(x->v, "nb/a.ipynb", O_WRONLY | O_TRUNC, &fh), 0);
+	assert_int_equal(vfs_write(x->v, fh, "{new notebook}", 14, 0), 14);
+	assert_int_equal(vfs_fsync(x->v, fh), 0);
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(vfs_unlink(x->v, "nb/.~a.ipynb"), 0);
+}
+
+static void test_jupyter_save_budget(void **state)
+{
+	struct fx *x = *state;
+	struct az_stat st;
+	char *s;
+	int i;
+
+	fb_mkdir(&x->fb, "nb");
+	fb_put(&x->fb, "nb/a.ipynb", "{old}", 5);
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_getattr(x->v, "nb/a.ipynb", &st), 0);
+	for (i = 0; i < 3; i++) {
+		fb_reset(&x->fb);
+		jupyter_save(x);
+		assert_true(fb_total(&x->fb) <= 4);
+		assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 2);
+		assert_int_equal(fb_calls(&x->fb, FB_UNLINK), 1);
+	}
+	s = fb_get(&x->fb, "nb/a.ipynb", NULL);
+	assert_string_equal(s, "{new notebook}");
+	free(s);
+	assert_false(fb_exists(&x->fb, "nb/.~a.ipynb"));
+}
+
+static void test_setattr_folded_into_upload(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_want w = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID,
+			     .mode = S_IFREG | 0644, .uid = 42, .gid = 43};
+	struct vfs_want sw = {.mask = VFS_SET_MODE | VFS_SET_MTIME, .mode = S_IFREG | 0600};
+	struct vfs_file *fh = NULL;
+	struct az_stat st;
+
+	assert_int_equal(fx_start(x), 0);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_create(x->v, "f", O_CREAT | O_WRONLY, &w, &fh), 0);
+	assert_int_equal(vfs_write(x->v, fh, "data", 4, 0), 4);
+	sw.mtime.tv_sec = 1600000000;
+	sw.mtime.tv_nsec = 5;
+	assert_int_equal(vfs_setattr(x->v, "f", fh, &sw, &st), 0);
+	assert_int_equal(st.mode & 07777, 0600);
+	assert_int_equal(st.mtime.tv_sec, 1600000000);
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 1);
+	assert_int_equal(fb_calls(&x->fb, FB_SETATTR), 0);
+	pthread_mutex_lock(&x->fb.lock);
+	assert_int_equal(fb_find(&x->fb, "f")->mode & 07777, 0600);
+	assert_int_equal(fb_find(&x->fb, "f")->uid, 42);
+	assert_int_equal(fb_find(&x->fb, "f")->mtime.tv_sec, 1600000000);
+	assert_int_equal(fb_find(&x->fb, "f")->mtime.tv_nsec, 5);
+	pthread_mutex_unlock(&x->fb.lock);
+	assert_int_equal(vfs_getattr(x->v, "f", &st), 0);
+	assert_int_equal(st.mtime.tv_sec, 1600000000);
+}
+
+static void test_write_mtime_carried(void **state)
+{
+	struct fx *x = *state;
+	struct az_stat st;
+
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(fx_write_file(x->v, "f", "abc", 3), 0);
+	assert_int_equal(vfs_getattr(x->v, "f", &st), 0);
+	pthread_mutex_lock(&x->fb.lock);
+	assert_int_equal(fb_find(&x->fb, "f")->mtime.tv_sec, st.mtime.tv_sec);
+	assert_int_equal(fb_find(&x->fb, "f")->mtime.tv_nsec, st.mtime.tv_nsec);
+	pthread_mutex_unlock(&x->fb.lock);
+	assert_true(st.mtime.tv_sec >= time(NULL) - 5);
+}
+
+static void test_setattr_clean_file(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_want cw = {.mask = VFS_SET_MODE, .mode = S_IFREG | 0640};
+	struct vfs_want tw = {.mask = VFS_SET_SIZE, .size = 2};
+	struct az_stat st;
+	char *s;
+
+	fb_put(&x->fb, "f", "abcdef", 6);
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	free(s);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_setattr(x->v, "f", NULL, &cw, &st), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_SETATTR), 1);
+	assert_int_equal(st.mode & 07777, 0640);
+	assert_int_equal(vfs_setattr(x->v, "f", NULL, &cw, &st), 0); /* no change: free */
+	assert_int_equal(fb_calls(&x->fb, FB_SETATTR), 1);
+	assert_int_equal(vfs_setattr(x->v, "f", NULL, &tw, &st), 0);
+	assert_int_equal(st.size, 2);
+	assert_int_equal(fb_calls(&x->fb, FB_SETATTR), 2);
+	fb_reset(&x->fb);
+	s = fx_read_file(x->v, "f", NULL); /* still cached, and truncated */
+	assert_string_equal(s, "ab");
+	free(s);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 0);
+	assert_int_equal(fb_total(&x->fb), 1);
+}
+
+static void test_large_streamed(void **state)
+{
+	struct fx *x = *state;
+	size_t len = 1 << 20, i;
+	char *big = malloc(len), *got = malloc(len), *s;
+	struct vfs_file *fh = NULL;
+	ssize_t n;
+
+	for (i = 0; i < len; i++)
+		big[i] = (char)('a' + i % 26);
+	fb_put(&x->fb, "big", big, len);
+	x->o.file_max_bytes = 64 * 1024;
+	assert_int_equal(fx_start(x), 0);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "big", O_RDWR, &fh), 0);
+	for (i = 0; i < len; i += 4096) {
+		n = vfs_read(x->v, fh, got + i, 4096, i);
+		assert_int_equal(n, 4096);
+	}
+	assert_memory_equal(got, big, len);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 0);
+	assert_true(fb_calls(&x->fb, FB_READ) <= 8); /* read-ahead, not 256 reads */
+	/* in-place writes go out as ranges; past the end it grows first */
+	assert_int_equal(vfs_write(x->v, fh, "XYZ", 3, 100), 3);
+	assert_int_equal(vfs_write(x->v, fh, "123", 3, 103), 3);
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_WRITE_RANGE), 1);
+	assert_int_equal(vfs_write(x->v, fh, "END", 3, len), 3);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	s = fb_get(&x->fb, "big", &i);
+	assert_int_equal(i, len + 3);
+	assert_memory_equal(s + 100, "XYZ123", 6);
+	assert_memory_equal(s + len, "END", 3);
+	assert_memory_equal(s, big, 100);
+	free(s);
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 0);
+	free(big);
+	free(got);
+}
+
+static void test_large_new_file_spooled(void **state)
+{
+	struct fx *x = *state;
+	size_t len = 300 * 1024, i;
+	char *big = malloc(len), *s;
+
+	for (i = 0; i < len; i++)
+		big[i] = (char)(i * 7);
+	x->o.file_max_bytes = 64 * 1024;
+	assert_int_equal(fx_start(x), 0);
+	fb_reset(&x->fb);
+	assert_int_equal(fx_write_file(x->v, "big", big, len), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 1); /* published whole, atomically */
+	assert_int_equal(fb_calls(&x->fb, FB_WRITE_RANGE), 0);
+	s = fb_get(&x->fb, "big", &i);
+	assert_int_equal(i, len);
+	assert_memory_equal(s, big, len);
+	free(s);
+	free(big);
+}
+
+static void test_eviction_bounded(void **state)
+{
+	struct fx *x = *state;
+	char name[32], data[40 * 1024], path[4200];
+	char *s;
+	int i;
+
+	memset(data, 'e', sizeof(data));
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		fb_put(&x->fb, name, data, sizeof(data));
+	}
+	x->o.cache_max_bytes = 100 * 1024;
+	assert_int_equal(fx_start(x), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		s = fx_read_file(x->v, name, NULL);
+		assert_non_null(s);
+		free(s);
+	}
+	snprintf(path, sizeof(path), "%s/data", x->dir);
+	assert_true(fb_count_files(path) <= 2); /* 2 x 40 KiB fit in 100 KiB */
+	fb_reset(&x->fb);
+	s = fx_read_file(x->v, "f0", NULL); /* evicted: downloaded again */
+	assert_int_equal(strlen(s), sizeof(data));
+	free(s);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 1);
+}
+
+static void test_outage_close_to_open(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	char buf[16] = {0}, path[4200];
+	char *s;
+
+	fb_put(&x->fb, "f", "cached", 6);
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	free(s);
+	fb_set_fail_all(&x->fb, EHOSTUNREACH);
+	/* reads of cached clean files still work */
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 6);
+	assert_string_equal(buf, "cached");
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	/* writes fail, the data is journaled */
+	assert_int_equal(fx_write_file(x->v, "g", "offline", 7), -EHOSTUNREACH);
+	snprintf(path, sizeof(path), "%s/journal", x->dir);
+	assert_int_equal(fb_count_files(path), 1);
+	assert_false(fb_exists(&x->fb, "g"));
+	fb_set_fail_all(&x->fb, 0);
+	assert_int_equal(vfs_sync_all(x->v), 0);
+	s = fb_get(&x->fb, "g", NULL);
+	assert_string_equal(s, "offline");
+	free(s);
+	assert_int_equal(fb_count_files(path), 0);
+}
+
+/* In a private mount namespace: a 64 KiB tmpfs as the cache disk. */
+static int enospc_child(struct fx *x)
+{
+	struct vfs_file *fh = NULL;
+	char chunk[16 * 1024];
+	ssize_t n = 0;
+	int i;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", x->dir, "tmpfs", 0, "size=64k,mode=0700") < 0)
+		return 77;
+	if (fx_start(x) != 0)
+		return 1;
+	memset(chunk, 'z', sizeof(chunk));
+	if (vfs_create(x->v, "f", O_CREAT | O_WRONLY, &(struct vfs_want){0}, &fh) < 0)
+		return 2;
+	for (i = 0; i < 64; i++) {
+		n = vfs_write(x->v, fh, chunk, sizeof(chunk), (uint64_t)i * sizeof(chunk));
+		if (n < 0)
+			break;
+	}
+	if (n != -ENOSPC)
+		return 3;
+	if (vfs_write(x->v, fh, "ok", 2, 0) != 2) /* what fitted is still usable */
+		return 4;
+	vfs_release(x->v, fh);
+	return 0;
+}
+
+static void test_cache_disk_full(void **state)
+{
+	struct fx *x = *state;
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		_exit(enospc_child(x));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_reopen_unchanged, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_changed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_open_errors, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_trunc_no_download, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_trunc_stale_attrs_one_stat, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_jupyter_save_budget, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr_folded_into_upload, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_mtime_carried, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr_clean_file, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_streamed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_new_file_spooled, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_eviction_bounded, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_outage_close_to_open, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_disk_full, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
