@@ -30,6 +30,23 @@ static int notebooks_path(const char *mnt, const char *name, char *out, size_t o
 	return rc;
 }
 
+/* lstat that waits out a cached "absent" (the mount may remember for a
+ * couple of seconds that a name did not exist, while another node has just
+ * created it and mkdir said EEXIST). */
+static int lstat_fresh(const char *path, struct stat *st)
+{
+	int tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		if (lstat(path, st) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+		usleep(100000);
+	}
+	return -1;
+}
+
 int prov_home_notebooks(const char *mnt, const struct prov_user *u, int *changed, char *err,
 			size_t errlen)
 {
@@ -58,7 +75,7 @@ int prov_home_notebooks(const char *mnt, const struct prov_user *u, int *changed
 		*changed = 1;
 		return 0;
 	}
-	if (errno != EEXIST || lstat(path, &st) < 0) {
+	if (errno != EEXIST || lstat_fresh(path, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
 		return rc;

@@ -192,10 +192,15 @@ static int sync_now(const struct prov_ctx *ctx)
 {
 	struct prov_roster r;
 	char err[1024];
+	int created = 0;
 	int rc;
 
 	prov_roster_init(&r);
-	rc = prov_share_roster_load(ctx->mnt, &r, err, sizeof(err));
+	rc = prov_share_roster_init(ctx->mnt, ctx->cfg.lock_timeout, &created, err, sizeof(err));
+	if (!rc && created)
+		prov_say("roster: created an empty roster in %s/" PROV_SHARE_DIR, ctx->mnt);
+	if (!rc)
+		rc = prov_share_roster_load(ctx->mnt, &r, err, sizeof(err));
 	if (rc)
 		az_err("%s", err);
 	else

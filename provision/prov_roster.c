@@ -324,7 +324,7 @@ int prov_roster_parse(struct prov_roster *r, const char *text, char *err, size_t
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
 		lineno++;
-		line.len = 0;
+		prov_buf_reset(&line);
 		rc = prov_buf_addn(&line, p, len);
 		if (rc)
 			goto out;
@@ -362,7 +362,19 @@ int prov_roster_format(const struct prov_roster *r, struct prov_buf *out)
 		if (!rc)
 			rc = prov_buf_add(out, "\n");
 	}
+	if (!rc)
+		rc = prov_buf_add(out, PROV_ROSTER_END);
 	return rc;
+}
+
+int prov_roster_complete(const char *text)
+{
+	size_t len = strlen(text);
+	size_t end = strlen(PROV_ROSTER_END);
+
+	if (len < end || strcmp(text + len - end, PROV_ROSTER_END) != 0)
+		return 0;
+	return len == end || text[len - end - 1] == '\n';
 }
 
 static int merge_into(struct prov_user *e, const struct prov_user *u, int *changed, char *err,

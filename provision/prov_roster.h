@@ -53,6 +53,12 @@ int prov_valid_group_list(const char *list);
 void prov_roster_init(struct prov_roster *r);
 void prov_roster_release(struct prov_roster *r);
 
+/* The last line prov_roster_format writes. A text without it was cut short
+ * (a torn read); it is never acted on. */
+#define PROV_ROSTER_END "# end of roster\n"
+/* 1 when text ends with PROV_ROSTER_END. */
+int prov_roster_complete(const char *text);
+
 /* Parses text into an empty roster. A malformed line, a duplicate name or
  * a duplicate uid is an error naming the line: a damaged roster is never
  * acted on. */

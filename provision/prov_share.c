@@ -1,14 +1,22 @@
 /* prov_share.c: the roster on the share and the lock around its writers.
  *
- * Why this is safe across nodes: every node sees the same share through the
- * mount, which gives POSIX semantics for the two operations we rely on.
- * (1) open(O_CREAT|O_EXCL) is one Create-if-absent on the service: of two
- * nodes creating roster.lock at once, exactly one succeeds, the other gets
- * EEXIST. (2) rename() is atomic on the share, also over an existing file:
- * a reader sees the old roster or the new one, never a mix, and a crash
- * mid-write leaves only a stray temp file. So writers run
- * lock -> read -> change -> write temp -> rename -> unlock, one at a time,
- * and readers (sync-users on every node) need no lock at all.
+ * Why this is safe across nodes. Writers run
+ *   lock -> read -> change -> write temp -> rename over the roster -> unlock,
+ * one at a time; readers (sync-users on every node) need no lock because
+ * rename() is atomic on the share, also over an existing file: they see the
+ * old roster or the new one, never a mix, and a crash mid-write leaves only
+ * a stray temp file.
+ *
+ * The lock is a file, MOUNT/.azsharefs/roster.lock, holding its owner's
+ * token. It is created with O_CREAT|O_EXCL, but under a unique name, and
+ * then published with renameat2(RENAME_NOREPLACE). The detour matters: the
+ * mount checks O_EXCL only against its own node's cache and publishes a new
+ * file with Create File, which replaces, so two nodes could both "create"
+ * the lock. A no-replace rename of an uploaded file (fsync uploads it) is
+ * one Rename File with replace-if-exists=false, decided by the service:
+ * of two nodes publishing at once exactly one succeeds, the other gets
+ * EEXIST. On a local filesystem without RENAME_NOREPLACE, link() gives the
+ * same all-or-nothing answer.
  *
  * A holder that dies leaves its lock behind. After stale_secs (lock_timeout
  * in the config, far longer than the few requests a holder needs) the lock
@@ -55,6 +63,20 @@ static void make_token(char *out, size_t outlen)
 	srand(seed);
 	snprintf(out, outlen, "%s %ld %ld %08x", host, (long)getpid(), (long)time(NULL),
 		 (unsigned)rand());
+}
+
+/* out = base + tag + token, spaces made underscores: a name no other
+ * node or process uses. */
+static void token_name(char *out, size_t outlen, const char *base, const char *tag,
+		       const char *token)
+{
+	size_t start = strlen(base);
+
+	snprintf(out, outlen, "%s%s%s", base, tag, token);
+	for (char *p = out + (start < outlen ? start : 0); *p; p++) {
+		if (*p == ' ')
+			*p = '_';
+	}
 }
 
 /* Reads a small file into out (NUL-terminated, trailing newline dropped). */
@@ -105,15 +127,41 @@ static int write_new(const char *path, const char *data, size_t len, mode_t mode
 	return rc;
 }
 
+/* Publishes tmp as path only if path does not exist: -EEXIST otherwise. */
+static int publish_noreplace(const char *tmp, const char *path)
+{
+	int e;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	e = errno;
+	if (e != EINVAL && e != ENOSYS && e != ENOTSUP)
+		return -e;
+	/* No RENAME_NOREPLACE here: link() is just as atomic. */
+	if (link(tmp, path) < 0)
+		return -errno;
+	unlink(tmp);
+	return 0;
+}
+
 static int try_create(struct prov_lock *lk)
 {
+	char tmp[PROV_PATH_MAX + 300];
 	char line[300];
+	int rc;
 	int n;
 
 	n = snprintf(line, sizeof(line), "%s\n", lk->token);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -ENAMETOOLONG;
-	return write_new(lk->path, line, (size_t)n, 0644);
+	token_name(tmp, sizeof(tmp), lk->path, ".new-", lk->token);
+	rc = write_new(tmp, line, (size_t)n, 0644);
+	if (rc)
+		return rc;
+	rc = publish_noreplace(tmp, lk->path);
+	if (rc)
+		unlink(tmp);
+	return rc;
 }
 
 /* Breaks the stale lock whose content was seen as `seen`. */
@@ -122,11 +170,7 @@ static void break_stale(struct prov_lock *lk, const char *seen, long age)
 	char moved[PROV_PATH_MAX + 300];
 	char now_in[300];
 
-	snprintf(moved, sizeof(moved), "%s.stale-%.200s", lk->path, lk->token);
-	for (char *p = moved + strlen(lk->path); *p; p++) {
-		if (*p == ' ')
-			*p = '_';
-	}
+	token_name(moved, sizeof(moved), lk->path, ".stale-", lk->token);
 	if (rename(lk->path, moved) < 0)
 		return; /* someone else broke or released it first */
 	if (read_small(moved, now_in, sizeof(now_in)) == 0 && strcmp(now_in, seen) != 0) {
@@ -211,6 +255,7 @@ int prov_share_roster_load(const char *mnt, struct prov_roster *r, char *err, si
 {
 	char path[PROV_PATH_MAX];
 	struct prov_buf text;
+	int tries;
 	int rc;
 
 	prov_buf_init(&text);
@@ -219,13 +264,28 @@ int prov_share_roster_load(const char *mnt, struct prov_roster *r, char *err, si
 		snprintf(err, errlen, "roster path too long");
 		goto out;
 	}
-	rc = prov_read_file(path, &text, 16 << 20);
+	/* A read racing another node's rename can come back short (the
+	 * mount may still size the file as the old roster): the end marker
+	 * tells, and a second read a moment later is whole. */
+	for (tries = 0; tries < 25; tries++) {
+		prov_buf_reset(&text);
+		rc = prov_read_file(path, &text, 16 << 20);
+		if (rc || prov_roster_complete(prov_buf_str(&text)))
+			break;
+		usleep(200000);
+	}
 	if (rc == -ENOENT) {
 		rc = 0;
 		goto out;
 	}
 	if (rc) {
 		snprintf(err, errlen, "cannot read roster '%s': %s", path, strerror(-rc));
+		goto out;
+	}
+	if (!prov_roster_complete(prov_buf_str(&text))) {
+		snprintf(err, errlen, "roster '%s' has no end line '%.15s'; it is cut short or "
+			 "damaged, not using it", path, PROV_ROSTER_END);
+		rc = -EIO;
 		goto out;
 	}
 	rc = prov_roster_parse(r, prov_buf_str(&text), err, errlen);
@@ -250,11 +310,7 @@ int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
 		snprintf(err, errlen, "cannot format the roster: %s", strerror(-rc));
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%.200s", path, lk->token);
-	for (char *p = tmp + strlen(path); *p; p++) {
-		if (*p == ' ')
-			*p = '_';
-	}
+	token_name(tmp, sizeof(tmp), path, ".tmp-", lk->token);
 	rc = write_new(tmp, text.data, text.len, 0644);
 	if (rc) {
 		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(-rc));
@@ -274,5 +330,34 @@ int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
 	}
 out:
 	prov_buf_release(&text);
+	return rc;
+}
+
+int prov_share_roster_init(const char *mnt, unsigned long stale_secs, int *created, char *err,
+			   size_t errlen)
+{
+	char path[PROV_PATH_MAX];
+	struct prov_roster r;
+	struct prov_lock lk;
+	struct stat st;
+	int rc;
+
+	*created = 0;
+	rc = roster_path(mnt, path, sizeof(path));
+	if (rc) {
+		snprintf(err, errlen, "roster path too long");
+		return rc;
+	}
+	if (stat(path, &st) == 0)
+		return 0;
+	rc = prov_share_lock(mnt, stale_secs, stale_secs + 15, &lk, err, errlen);
+	if (rc)
+		return rc;
+	prov_roster_init(&r);
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		rc = prov_share_roster_save(mnt, &r, &lk, err, errlen);
+		*created = rc == 0;
+	}
+	prov_share_unlock(&lk);
 	return rc;
 }

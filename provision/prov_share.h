@@ -34,4 +34,11 @@ int prov_share_roster_load(const char *mnt, struct prov_roster *r, char *err, si
 int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
 			   const struct prov_lock *lk, char *err, size_t errlen);
 
+/* Creates an empty roster under the lock when there is none yet, so that
+ * later changes are renames over an existing file, which every node's
+ * open() revalidates (a name that did not exist may be cached as absent
+ * for a moment). *created reports whether it was needed. */
+int prov_share_roster_init(const char *mnt, unsigned long stale_secs, int *created, char *err,
+			   size_t errlen);
+
 #endif

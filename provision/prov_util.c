@@ -31,6 +31,13 @@ void prov_buf_release(struct prov_buf *b)
 	prov_buf_init(b);
 }
 
+void prov_buf_reset(struct prov_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
 static int buf_reserve(struct prov_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;

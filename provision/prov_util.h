@@ -18,6 +18,8 @@ struct prov_buf {
 
 void prov_buf_init(struct prov_buf *b);
 void prov_buf_release(struct prov_buf *b);
+/* Empties b, keeping its memory. */
+void prov_buf_reset(struct prov_buf *b);
 int prov_buf_addn(struct prov_buf *b, const char *s, size_t n);
 int prov_buf_add(struct prov_buf *b, const char *s);
 int prov_buf_addf(struct prov_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -72,6 +72,15 @@ static void test_format_round_trip(void **state)
 	assert_non_null(strstr(text.data, "bob\t2001\t2001\t/bin/sh\tremoved\tdocker,video\t"));
 	assert_non_null(strstr(text.data, "carol\t2005\t2005\t/bin/bash\tactive\t-\n"));
 	assert_int_equal(text.data[0], '#');
+	assert_true(prov_roster_complete(text.data));
+	assert_non_null(strstr(text.data, "\n" PROV_ROSTER_END));
+	/* Any cut loses the end line. */
+	text.data[text.len - 1] = '\0';
+	assert_false(prov_roster_complete(text.data));
+	text.data[text.len - 1] = '\n';
+	assert_false(prov_roster_complete(""));
+	assert_false(prov_roster_complete("x# end of roster\n"));
+	assert_true(prov_roster_complete(PROV_ROSTER_END));
 	assert_int_equal(prov_roster_parse(&again, text.data, err, sizeof(err)), 0);
 	assert_int_equal(prov_roster_format(&again, &text2), 0);
 	assert_string_equal(text.data, text2.data);

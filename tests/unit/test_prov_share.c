@@ -140,13 +140,23 @@ static void test_save_load_and_lost_lock(void **state)
 
 	/* A damaged roster is an error, not an empty roster. */
 	snprintf(path, sizeof(path), "%s/.azsharefs/roster", dir);
-	f = fopen(path, "a");
-	fputs("broken line\n", f);
+	f = fopen(path, "w");
+	fputs("# header\nalice\t2000\t2000\t/bin/sh\tactive\t-\nbroken line\n" PROV_ROSTER_END,
+	      f);
 	fclose(f);
 	prov_roster_release(&back);
 	prov_roster_init(&back);
 	assert_int_not_equal(prov_share_roster_load(dir, &back, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "line 4"));
+	assert_non_null(strstr(err, "line 3"));
+	/* Cut short (no end line): refused after re-reading for a while. */
+	f = fopen(path, "w");
+	fputs("# header\nalice\t2000\t2000\t/bin/sh\tactive\t-\n", f);
+	fclose(f);
+	prov_roster_release(&back);
+	prov_roster_init(&back);
+	assert_int_equal(prov_share_roster_load(dir, &back, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "cut short"));
+	assert_int_equal(back.n, 0);
 	unlink(path);
 	prov_roster_release(&back);
 	prov_roster_release(&r);
