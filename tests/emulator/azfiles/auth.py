@@ -10,13 +10,15 @@ encoding and the service is lenient about it).
 
 SAS: account SAS (ss/srt) and service SAS for shares and files (sr=s|f);
 signature, time window, protocol, IP, service, resource type and permission
-are checked in that order. Stored access policies (si) are not emulated.
-No state; pure functions of the request and the key.
+are checked in that order. A stored access policy (si) is looked up in
+req.policies (the share's ACL, filled by the server) and supplies sp/st/se
+that the SAS itself leaves out. No state; pure functions of the request.
 """
 import base64
 import hashlib
 import hmac
 import ipaddress
+import re
 from urllib.parse import unquote
 
 from . import util
@@ -203,27 +205,51 @@ def _service_sas(req, key, q):
     resource = "/file/%s/%s" % (req.account, req.share)
     if sr == "f":
         resource += "/" + "/".join(req.comps)
+    signed = q
     if q.get("si"):
-        raise _fail("Stored access policies (si=%s) are not supported by this emulator."
-                    % q["si"])
+        pol = (getattr(req, "policies", None) or {}).get(q["si"])
+        if pol is None:
+            raise _fail("Signature did not match. Stored access policy '%s' was not found."
+                        % q["si"])
+        for k in ("sp", "st", "se"):
+            if q.get(k) and pol.get(k):
+                raise _fail("Signature fields not well formed: %s is given both in the "
+                            "SAS and in the stored access policy." % k)
+        signed = dict(q)
+        signed.update({k: v for k, v in pol.items() if v and not q.get(k)})
     sts = "\n".join([q.get("sp", ""), q.get("st", ""), q.get("se", ""), resource,
                      q.get("si", ""), q.get("sip", ""), q.get("spr", ""), q["sv"],
                      q.get("rscc", ""), q.get("rscd", ""), q.get("rsce", ""),
                      q.get("rscl", ""), q.get("rsct", "")])
     if not hmac.compare_digest(_hmac(key, sts), q["sig"]):
         raise _fail("Signature did not match. String to sign used was %s" % sts)
-    _time_window(q)
+    _time_window(signed)
     _check_protocol_ip(req, q)
     if sr == "f" and req.kind != "file":
         raise StorageError("AuthorizationResourceTypeMismatch", front_end=True)
     if sr == "s" and req.kind == "share" and req.op not in SHARE_SAS_SHARE_OPS:
         raise StorageError("AuthorizationResourceTypeMismatch", front_end=True)
     _, letters = OP_PERMS.get(req.op, ("o", "rwdlc"))
-    if not any(c in q.get("sp", "") for c in letters):
+    if not any(c in signed.get("sp", "") for c in letters):
         raise StorageError("AuthorizationPermissionMismatch", front_end=True)
-    req.auth = {"kind": "sas", "perms": q.get("sp", ""),
+    req.auth = {"kind": "sas", "perms": signed.get("sp", ""),
                 "overrides": {k: q[k] for k in ("rscc", "rscd", "rsce", "rscl", "rsct")
                               if q.get(k)}}
+
+
+def parse_policies(acl_xml):
+    """{id: {"sp", "st", "se"}} from a share's stored SignedIdentifiers XML."""
+    out = {}
+    for block in re.findall(r"<SignedIdentifier>(.*?)</SignedIdentifier>", acl_xml or "", re.S):
+        ident = re.search(r"<Id>(.*?)</Id>", block, re.S)
+        if not ident:
+            continue
+        pol = {}
+        for tag, key in (("Permission", "sp"), ("Start", "st"), ("Expiry", "se")):
+            m = re.search(r"<%s>(.*?)</%s>" % (tag, tag), block, re.S)
+            pol[key] = m.group(1).strip() if m else ""
+        out[ident.group(1).strip()] = pol
+    return out
 
 
 def sas(req, key):

@@ -206,6 +206,10 @@ class Handler(BaseHTTPRequestHandler):
         if too_large:
             raise StorageError("RequestBodyTooLarge", details=[("MaxLimit", MAX_BODY)])
         self.check_version(req)
+        if req.q("si") and req.share:
+            with ctx.store.lock:
+                sh = ctx.store.shares.get(req.share)
+                req.policies = auth.parse_policies(sh.p.get("acl") if sh else None)
         auth.authenticate(req, ctx.key)
         if req.kind in ("dir", "file"):
             common.reject_conditions(req)
