@@ -119,6 +119,8 @@ int vfs_create(struct vfs *v, const char *path_in, int flags, const struct vfs_w
 			return -EEXIST;
 		return vfs_open(v, path, flags & ~O_CREAT, fh);
 	}
+	if (rc < 0 && mc_is_net_err(rc) && v->o.offline_writes && v->o.writeback_delay_ms > 0)
+		rc = -ENOENT; /* offline: assume new; the upload checks the share */
 	if (rc == -ENOENT)
 		rc = mc_parent_dir(v, path, &p); /* the lookup may have listed it again */
 	if (rc == 0)

@@ -62,9 +62,9 @@ struct fb {
 	pthread_mutex_t lock;
 	struct fb_ent *ents;
 	unsigned etag_seq;
-	int calls[FB_NOPS]; /* requests per operation */
+	int calls[FB_NOPS];	/* requests per operation */
 	int fail_next[FB_NOPS]; /* errno to fail the next call with, once */
-	int fail_all;           /* errno to fail every call with (outage) */
+	int fail_all;		/* errno to fail every call with (outage) */
 	int upload_delay_ms;
 	int uploads_inflight, uploads_max;
 	char last_upload[4096];
@@ -358,8 +358,7 @@ static FB_UNUSED int fbo_list(void *ctx, const char *dir, vfs_list_cb cb, void *
 	return fb_end(fb, 0);
 }
 
-static FB_UNUSED ssize_t fbo_read(void *ctx, const char *path, uint64_t off, size_t len,
-				  void *buf)
+static FB_UNUSED ssize_t fbo_read(void *ctx, const char *path, uint64_t off, size_t len, void *buf)
 {
 	struct fb *fb = ctx;
 	struct fb_ent *e;
@@ -455,8 +454,8 @@ static FB_UNUSED int fbo_upload(void *ctx, const char *path, int fd, uint64_t si
 	return fb_end(fb, 0);
 }
 
-static FB_UNUSED int fbo_write_range(void *ctx, const char *path, uint64_t off,
-				     const void *buf, size_t len, struct az_stat *st)
+static FB_UNUSED int fbo_write_range(void *ctx, const char *path, uint64_t off, const void *buf,
+				     size_t len, struct az_stat *st)
 {
 	struct fb *fb = ctx;
 	struct fb_ent *e;
@@ -810,11 +809,12 @@ static FB_UNUSED int fx_teardown(void **state)
 }
 
 /* create + write + flush + release; returns the first error. */
-static FB_UNUSED int fx_write_file(struct vfs *v, const char *path, const void *data,
-				   size_t len)
+static FB_UNUSED int fx_write_file(struct vfs *v, const char *path, const void *data, size_t len)
 {
 	struct vfs_want w = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID,
-			     .mode = S_IFREG | 0644, .uid = 1000, .gid = 1000};
+			     .mode = S_IFREG | 0644,
+			     .uid = 1000,
+			     .gid = 1000};
 	struct vfs_file *fh = NULL;
 	ssize_t n;
 	int rc, rc2;

@@ -132,7 +132,9 @@ static void test_trunc_stale_attrs_one_stat(void **state)
 static void jupyter_save(struct fx *x)
 {
 	struct vfs_want w = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID,
-			     .mode = S_IFREG | 0644, .uid = 1000, .gid = 1000};
+			     .mode = S_IFREG | 0644,
+			     .uid = 1000,
+			     .gid = 1000};
 	struct vfs_want tw = {.mask = VFS_SET_MTIME};
 	struct vfs_want cw = {.mask = VFS_SET_MODE, .mode = S_IFREG | 0600};
 	struct vfs_file *fh = NULL;
@@ -183,7 +185,9 @@ static void test_setattr_folded_into_upload(void **state)
 {
 	struct fx *x = *state;
 	struct vfs_want w = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID,
-			     .mode = S_IFREG | 0644, .uid = 42, .gid = 43};
+			     .mode = S_IFREG | 0644,
+			     .uid = 42,
+			     .gid = 43};
 	struct vfs_want sw = {.mask = VFS_SET_MODE | VFS_SET_MTIME, .mode = S_IFREG | 0600};
 	struct vfs_file *fh = NULL;
 	struct az_stat st;
@@ -429,11 +433,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reopen_changed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_open_errors, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_trunc_no_download, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_trunc_stale_attrs_one_stat, fx_setup,
-					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_trunc_stale_attrs_one_stat, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_jupyter_save_budget, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_setattr_folded_into_upload, fx_setup,
-					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr_folded_into_upload, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_write_mtime_carried, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_clean_file, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_large_streamed, fx_setup, fx_teardown),

@@ -173,7 +173,9 @@ static void test_mkdir_rmdir(void **state)
 {
 	struct fx *x = *state;
 	struct vfs_want w = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID,
-			     .mode = S_IFDIR | 0750, .uid = 7, .gid = 8};
+			     .mode = S_IFDIR | 0750,
+			     .uid = 7,
+			     .gid = 8};
 	struct names nm = {0};
 	struct az_stat st;
 
