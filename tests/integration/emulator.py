@@ -18,6 +18,8 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -141,6 +143,9 @@ class Emulator:
     # ---- a minimal signed REST call (tests' own, not the C client) ----
     def request(self, method, path, query="", headers=None, body=b""):
         headers = dict(headers or {})
+        if body and not any(k.lower() == "content-type" for k in headers):
+            # urllib would add a form Content-Type that the signature never saw
+            headers["Content-Type"] = "application/octet-stream"
         headers["x-ms-date"] = datetime.datetime.now(datetime.timezone.utc).strftime(
             "%a, %d %b %Y %H:%M:%S GMT")
         headers["x-ms-version"] = API_VERSION
@@ -227,6 +232,3 @@ def sign(method, url_path, query, headers, content_length):
     mac = hmac.new(base64.b64decode(KEY), sts.encode("utf-8"), hashlib.sha256)
     return base64.b64encode(mac.digest()).decode()
 
-
-import urllib.error  # noqa: E402  (after use in type positions, for clarity)
-import urllib.parse  # noqa: E402
