@@ -111,6 +111,12 @@ static int choose_uid(const struct prov_ctx *ctx, const struct prov_roster *r,
 		}
 		u->uid = e->uid;
 	} else if (a->uid) {
+		const struct prov_user *o = prov_roster_find_id(r, want);
+
+		if (o) {
+			az_err("uid %lu is already used by '%s' in the roster", want, o->name);
+			return -EEXIST;
+		}
 		u->uid = want;
 	} else if (prov_roster_alloc_uid(r, ctx->cfg.uid_min, ctx->cfg.uid_max,
 					 prov_local_id_used, (void *)ctx->root, &u->uid)) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "azsharefs/log.h"
 
@@ -109,6 +110,35 @@ static int ensure_groups(const struct prov_ctx *ctx, const struct prov_user *u,
 	return 0;
 }
 
+/* An existing account may have no home yet (it was made elsewhere, or the
+ * home was removed): make an empty one, never touch an existing one. */
+static int ensure_home(const char *home, const struct prov_user *u, struct change_line *c,
+		       char *err, size_t errlen)
+{
+	char parent[PROV_PATH_MAX];
+	struct stat st;
+	char *slash;
+	int rc;
+
+	if (lstat(home, &st) == 0)
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", home);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	rc = prov_mkdir_p(parent, 0755, NULL);
+	if (!rc && mkdir(home, 0750) < 0)
+		rc = -errno;
+	if (!rc && (chown(home, (uid_t)u->uid, (gid_t)u->gid) < 0 || chmod(home, 0750) < 0))
+		rc = -errno;
+	if (rc) {
+		snprintf(err, errlen, "cannot create home '%s': %s", home, strerror(-rc));
+		return rc;
+	}
+	note(c, "created missing home %s", home);
+	return 0;
+}
+
 static int ensure_files(const struct prov_ctx *ctx, const struct prov_user *u,
 			struct change_line *c, char *err, size_t errlen)
 {
@@ -133,6 +163,8 @@ static int ensure_files(const struct prov_ctx *ctx, const struct prov_user *u,
 	    (int)sizeof(target))
 		return -ENAMETOOLONG;
 	rc = prov_ctx_host(ctx, lu.home, home, sizeof(home));
+	if (!rc)
+		rc = ensure_home(home, u, c, err, errlen);
 	if (!rc)
 		rc = prov_home_link(home, target, u, &changed, err, errlen);
 	if (rc)
