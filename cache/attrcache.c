@@ -26,7 +26,7 @@ int mc_node_local(const struct mc_node *n)
 {
 	const struct mc_file *f = n->file;
 
-	return f && !f->orphan && (!n->remote || mc_file_dirty(f) || f->writers > 0);
+	return f && !f->orphan && (!n->remote || mc_file_dirty(f) || (f->writers > 0 && f->whole));
 }
 
 void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat *st)

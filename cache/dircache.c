@@ -126,8 +126,8 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 			continue;
 		c->remote = 0;
 		c->attr_at = t0;
-		if (c->file && mc_file_dirty(c->file))
-			c->file->base.valid_at = 0;
+		if (c->file && mc_file_dirty(c->file)) /* absent: confirmed for a new file */
+			c->file->base.valid_at = c->file->base.remote ? 0 : t0;
 		mc_node_prune(v, c);
 	}
 	d->listed_at = t0;

@@ -64,7 +64,11 @@ void mc_fh_drop(struct vfs *v, struct vfs_file *fh)
 	f->openers--;
 	if (fh->writable)
 		f->writers--;
-	mc_lru_update(v, f);
+	if (f->openers == 0 && f->node && f->refs == 2 && !f->queued && !mc_file_dirty(f) &&
+	    (!f->whole || f->stale))
+		mc_file_drop(v, f); /* nothing worth keeping: the node forgets it */
+	else
+		mc_lru_update(v, f);
 	mc_file_unref(v, f);
 	mc_stream_free(fh->sm);
 	free(fh);

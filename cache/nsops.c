@@ -78,6 +78,22 @@ static int unlink_locked(struct vfs *v, const char *path, struct mc_file *f)
 	return rc;
 }
 
+/* An open file about to lose its name: fetch its data now if it was not
+ * read yet, so the handles keep working (POSIX) on the local copy. */
+static void keep_for_handles(struct vfs *v, struct mc_file *f)
+{
+	int need;
+
+	pthread_mutex_lock(&v->lock);
+	need = f->openers > 0 && (!f->whole || f->stale) && f->lst.size <= v->o.file_max_bytes;
+	pthread_mutex_unlock(&v->lock);
+	if (!need)
+		return;
+	pthread_rwlock_wrlock(&f->data_lock);
+	mc_file_ensure(v, f); /* best effort: failing here must not block the unlink */
+	pthread_rwlock_unlock(&f->data_lock);
+}
+
 int vfs_unlink(struct vfs *v, const char *path_in)
 {
 	struct mc_file *f = NULL;
@@ -97,6 +113,8 @@ int vfs_unlink(struct vfs *v, const char *path_in)
 	pthread_mutex_unlock(&v->lock);
 	if (rc < 0)
 		return rc;
+	if (f)
+		keep_for_handles(v, f);
 	if (f)
 		pthread_mutex_lock(&f->up_lock);
 	rc = unlink_locked(v, path, f);

@@ -306,6 +306,23 @@ static void test_unlink_open_file(void **state)
 	assert_int_equal(vfs_unlink(x->v, "f"), -ENOENT);
 }
 
+static void test_unlink_open_unread_file(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	char buf[16] = {0};
+
+	fb_put(&x->fb, "f", "unread", 6);
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_DOWNLOAD), 0); /* lazy */
+	assert_int_equal(vfs_unlink(x->v, "f"), 0);
+	assert_false(fb_exists(&x->fb, "f"));
+	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 6);
+	assert_string_equal(buf, "unread");
+	assert_int_equal(vfs_release(x->v, fh), 0);
+}
+
 static void test_symlink_readlink(void **state)
 {
 	struct fx *x = *state;
@@ -380,6 +397,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rename_file, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rename_dir, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_unlink_open_file, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_unlink_open_unread_file, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_symlink_readlink, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_stale_attrs, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_dir_and_statfs, fx_setup, fx_teardown),
