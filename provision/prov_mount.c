@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,9 +107,11 @@ int prov_mount_state(const char *path, char *fstype, size_t fstypelen)
 
 int prov_mount_is_dead(const char *path)
 {
-	struct stat st;
+	struct statvfs sv;
 
-	return stat(path, &st) < 0 && errno == ENOTCONN;
+	/* statfs always reaches the daemon; stat may be answered from the
+	 * kernel's attribute cache for a while after the daemon died. */
+	return statvfs(path, &sv) < 0 && errno == ENOTCONN;
 }
 
 static void child_exec(const struct prov_mount_req *req, int logfd)

@@ -14,7 +14,7 @@ int prov_mount_find(const char *mountinfo, const char *path, char *fstype, size_
 /* The same for the live /proc/self/mountinfo. */
 int prov_mount_state(const char *path, char *fstype, size_t fstypelen);
 
-/* 1 when path is a FUSE mount whose daemon is gone (stat gives ENOTCONN). */
+/* 1 when path is a FUSE mount whose daemon is gone (statfs: ENOTCONN). */
 int prov_mount_is_dead(const char *path);
 
 struct prov_mount_req {
