@@ -13,22 +13,22 @@
 #include "prov_cmd.h"
 
 static const char usage_text[] =
-	"usage: azsharefs-provision SUBCOMMAND [OPTIONS]\n"
-	"  node                      set this node up: credentials, systemd units, mount, users\n"
-	"  add-user NAME [--uid N] [--ssh-key FILE]... [--groups G1,G2] [--shell PATH]\n"
-	"                            add a user to the pool (every node), and here\n"
-	"  remove-user NAME [--purge]\n"
-	"                            lock the user on every node; --purge deletes its notebooks\n"
-	"  sync-users                make this node's users match the pool roster\n"
-	"  cloud-init --key-vault NAME [--key-secret NAME] [--package NAME] [--template]\n"
-	"                            print the #cloud-config (or an ARM template) for a scale set\n"
-	"options of every subcommand:\n"
-	"  --config FILE             pool config (default ROOT/etc/azsharefs/pool.conf)\n"
-	"  --root DIR                work on the scratch tree DIR instead of /\n"
-	"  --mountpoint DIR          the share is mounted at DIR on this machine (overrides)\n"
-	"  --no-mount                DIR is a plain directory standing in for the share\n"
-	"  --set KEY=VALUE           override one key of the pool config\n"
-	"  -h, --help                this text\n";
+    "usage: azsharefs-provision SUBCOMMAND [OPTIONS]\n"
+    "  node                      set this node up: credentials, systemd units, mount, users\n"
+    "  add-user NAME [--uid N] [--ssh-key FILE]... [--groups G1,G2] [--shell PATH]\n"
+    "                            add a user to the pool (every node), and here\n"
+    "  remove-user NAME [--purge]\n"
+    "                            lock the user on every node; --purge deletes its notebooks\n"
+    "  sync-users                make this node's users match the pool roster\n"
+    "  cloud-init --key-vault NAME [--key-secret NAME] [--package NAME] [--template]\n"
+    "                            print the #cloud-config (or an ARM template) for a scale set\n"
+    "options of every subcommand:\n"
+    "  --config FILE             pool config (default ROOT/etc/azsharefs/pool.conf)\n"
+    "  --root DIR                work on the scratch tree DIR instead of /\n"
+    "  --mountpoint DIR          the share is mounted at DIR on this machine (overrides)\n"
+    "  --no-mount                DIR is a plain directory standing in for the share\n"
+    "  --set KEY=VALUE           override one key of the pool config\n"
+    "  -h, --help                this text\n";
 
 enum {
 	OPT_ROOT = 256,
@@ -48,22 +48,22 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"root", required_argument, NULL, OPT_ROOT},
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"mountpoint", required_argument, NULL, OPT_MOUNTPOINT},
-	{"no-mount", no_argument, NULL, OPT_NO_MOUNT},
-	{"set", required_argument, NULL, OPT_SET},
-	{"uid", required_argument, NULL, OPT_UID},
-	{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
-	{"groups", required_argument, NULL, OPT_GROUPS},
-	{"shell", required_argument, NULL, OPT_SHELL},
-	{"purge", no_argument, NULL, OPT_PURGE},
-	{"key-vault", required_argument, NULL, OPT_VAULT},
-	{"key-secret", required_argument, NULL, OPT_SECRET},
-	{"package", required_argument, NULL, OPT_PACKAGE},
-	{"template", no_argument, NULL, OPT_TEMPLATE},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"mountpoint", required_argument, NULL, OPT_MOUNTPOINT},
+    {"no-mount", no_argument, NULL, OPT_NO_MOUNT},
+    {"set", required_argument, NULL, OPT_SET},
+    {"uid", required_argument, NULL, OPT_UID},
+    {"ssh-key", required_argument, NULL, OPT_SSH_KEY},
+    {"groups", required_argument, NULL, OPT_GROUPS},
+    {"shell", required_argument, NULL, OPT_SHELL},
+    {"purge", no_argument, NULL, OPT_PURGE},
+    {"key-vault", required_argument, NULL, OPT_VAULT},
+    {"key-secret", required_argument, NULL, OPT_SECRET},
+    {"package", required_argument, NULL, OPT_PACKAGE},
+    {"template", no_argument, NULL, OPT_TEMPLATE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 struct args {
@@ -77,9 +77,9 @@ struct args {
 	unsigned allowed; /* bit per option id - OPT_ROOT that the subcommand takes */
 };
 
-#define BIT(o) (1u << ((o) - OPT_ROOT))
-#define COMMON_BITS (BIT(OPT_ROOT) | BIT(OPT_CONFIG) | BIT(OPT_MOUNTPOINT) | \
-		     BIT(OPT_NO_MOUNT) | BIT(OPT_SET))
+#define BIT(o) (1u << ((o)-OPT_ROOT))
+#define COMMON_BITS                                                                                \
+	(BIT(OPT_ROOT) | BIT(OPT_CONFIG) | BIT(OPT_MOUNTPOINT) | BIT(OPT_NO_MOUNT) | BIT(OPT_SET))
 
 static unsigned allowed_for(const char *cmd, int *npos)
 {
@@ -194,7 +194,8 @@ static int parse(int argc, char **argv, struct args *a)
 	a->allowed = allowed_for(a->cmd, &want_pos);
 	if (!a->allowed) {
 		az_err("unknown subcommand '%s' (expected node, add-user, remove-user, "
-		       "sync-users or cloud-init)", a->cmd);
+		       "sync-users or cloud-init)",
+		       a->cmd);
 		return -1;
 	}
 	optind = 1;

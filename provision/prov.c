@@ -63,8 +63,7 @@ static int load_file(struct prov_ctx *ctx)
 		az_err("cannot read pool config '%s': %s", ctx->config_path, strerror(-rc));
 		goto out;
 	}
-	rc = prov_config_parse(&ctx->cfg, prov_buf_str(&text), ctx->config_path, err,
-			       sizeof(err));
+	rc = prov_config_parse(&ctx->cfg, prov_buf_str(&text), ctx->config_path, err, sizeof(err));
 	if (rc)
 		az_err("%s", err);
 out:
@@ -123,7 +122,9 @@ int prov_ctx_load(struct prov_ctx *ctx, const struct prov_common_opts *o)
 	}
 	if (o->mountpoint)
 		rc = snprintf(ctx->mnt, sizeof(ctx->mnt), "%s", o->mountpoint) >=
-				     (int)sizeof(ctx->mnt) ? -ENAMETOOLONG : 0;
+			     (int)sizeof(ctx->mnt)
+			 ? -ENAMETOOLONG
+			 : 0;
 	else
 		rc = prov_ctx_host(ctx, ctx->cfg.mountpoint, ctx->mnt, sizeof(ctx->mnt));
 	return rc;
@@ -159,6 +160,7 @@ int prov_ctx_share_ready(const struct prov_ctx *ctx)
 		usleep(250000);
 	}
 	az_err("the share is not mounted at '%s' (run 'azsharefs-provision node' first, or "
-	       "check 'systemctl status azsharefs-mount')", ctx->mnt);
+	       "check 'systemctl status azsharefs-mount')",
+	       ctx->mnt);
 	return -ENOTCONN;
 }

@@ -9,20 +9,20 @@
 #include "prov_util.h"
 
 struct prov_ctx {
-	char root[PROV_PATH_MAX];        /* "/" or the --root scratch tree */
+	char root[PROV_PATH_MAX];	 /* "/" or the --root scratch tree */
 	char config_path[PROV_PATH_MAX]; /* host path of the pool config */
-	char config_arg[PROV_PATH_MAX];  /* the same as the target system names it */
+	char config_arg[PROV_PATH_MAX];	 /* the same as the target system names it */
 	struct prov_config cfg;
 	char mnt[PROV_PATH_MAX]; /* host path of the share (--mountpoint or ROOT+mountpoint) */
 };
 
 /* Options every subcommand takes. */
 struct prov_common_opts {
-	const char *root;       /* --root DIR, NULL for "/" */
-	const char *config;     /* --config FILE (a path on this machine) */
+	const char *root;	/* --root DIR, NULL for "/" */
+	const char *config;	/* --config FILE (a path on this machine) */
 	const char *mountpoint; /* --mountpoint DIR (a path on this machine) */
-	int no_mount;           /* --no-mount */
-	const char *sets[32];   /* --set KEY=VALUE, applied after the file */
+	int no_mount;		/* --no-mount */
+	const char *sets[32];	/* --set KEY=VALUE, applied after the file */
 	size_t nsets;
 };
 

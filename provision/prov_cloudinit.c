@@ -90,57 +90,58 @@ static int boot_script(const struct prov_ci_params *p, struct prov_buf *out)
 {
 	int rc;
 
-	rc = prov_buf_addf(out,
-			   "      #!/bin/sh\n"
-			   "      # Runs at first boot and at every boot after (cloud-init "
-			   "scripts-per-boot).\n"
-			   "      # Fetches the storage credentials from Key Vault with this VM's\n"
-			   "      # managed identity into a root-only file, then provisions the node.\n"
-			   "      set -u\n"
-			   "      umask 077\n"
-			   "      vault='%s'\n"
-			   "      secret='%s'\n"
-			   "      conn=/etc/azsharefs/%s.conn\n",
-			   p->vault, p->secret, p->share);
+	rc = prov_buf_addf(
+	    out,
+	    "      #!/bin/sh\n"
+	    "      # Runs at first boot and at every boot after (cloud-init "
+	    "scripts-per-boot).\n"
+	    "      # Fetches the storage credentials from Key Vault with this VM's\n"
+	    "      # managed identity into a root-only file, then provisions the node.\n"
+	    "      set -u\n"
+	    "      umask 077\n"
+	    "      vault='%s'\n"
+	    "      secret='%s'\n"
+	    "      conn=/etc/azsharefs/%s.conn\n",
+	    p->vault, p->secret, p->share);
 	if (rc)
 		return rc;
 	return prov_buf_add(
-		out,
-		"      creds=" CI_CREDS "\n"
-		"      imds='http://169.254.169.254/metadata/identity/oauth2/token"
-		"?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net'\n"
-		"      mkdir -p /run/azsharefs\n"
-		"      fetch() {\n"
-		"        token=$(curl -sf --max-time 10 -H Metadata:true \"$imds\" |\n"
-		"          python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
-		") || return 1\n"
-		"        # The token reaches curl on stdin (-K -), never on a command line.\n"
-		"        printf 'header = \"Authorization: Bearer %s\"\\n' \"$token\" |\n"
-		"          curl -sf --max-time 20 -K - \\\n"
-		"            \"https://$vault.vault.azure.net/secrets/$secret?api-version=7.4\" |\n"
-		"          python3 -c 'import json, os, sys\n"
-		"      v = json.load(sys.stdin)[\"value\"].strip()\n"
-		"      fd = os.open(sys.argv[1] + \".tmp\", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, "
-		"0o600)\n"
-		"      os.write(fd, (v + \"\\n\").encode())\n"
-		"      os.close(fd)\n"
-		"      os.replace(sys.argv[1] + \".tmp\", sys.argv[1])' \"$creds\"\n"
-		"      }\n"
-		"      i=0\n"
-		"      until fetch; do\n"
-		"        i=$((i + 1))\n"
-		"        if [ \"$i\" -ge 60 ]; then\n"
-		"          echo \"azsharefs: cannot read secret $secret from Key Vault $vault\" >&2\n"
-		"          break\n"
-		"        fi\n"
-		"        sleep 10\n"
-		"      done\n"
-		"      unset token\n"
-		"      if [ -s \"$creds\" ]; then\n"
-		"        exec azsharefs-provision node\n"
-		"      fi\n"
-		"      # Key Vault unreachable: keep the credentials installed at an earlier boot.\n"
-		"      exec azsharefs-provision node --set credentials=\"$conn\"\n");
+	    out,
+	    "      creds=" CI_CREDS "\n"
+	    "      imds='http://169.254.169.254/metadata/identity/oauth2/token"
+	    "?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net'\n"
+	    "      mkdir -p /run/azsharefs\n"
+	    "      fetch() {\n"
+	    "        token=$(curl -sf --max-time 10 -H Metadata:true \"$imds\" |\n"
+	    "          python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+	    ") || return 1\n"
+	    "        # The token reaches curl on stdin (-K -), never on a command line.\n"
+	    "        printf 'header = \"Authorization: Bearer %s\"\\n' \"$token\" |\n"
+	    "          curl -sf --max-time 20 -K - \\\n"
+	    "            \"https://$vault.vault.azure.net/secrets/$secret?api-version=7.4\" |\n"
+	    "          python3 -c 'import json, os, sys\n"
+	    "      v = json.load(sys.stdin)[\"value\"].strip()\n"
+	    "      fd = os.open(sys.argv[1] + \".tmp\", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, "
+	    "0o600)\n"
+	    "      os.write(fd, (v + \"\\n\").encode())\n"
+	    "      os.close(fd)\n"
+	    "      os.replace(sys.argv[1] + \".tmp\", sys.argv[1])' \"$creds\"\n"
+	    "      }\n"
+	    "      i=0\n"
+	    "      until fetch; do\n"
+	    "        i=$((i + 1))\n"
+	    "        if [ \"$i\" -ge 60 ]; then\n"
+	    "          echo \"azsharefs: cannot read secret $secret from Key Vault $vault\" >&2\n"
+	    "          break\n"
+	    "        fi\n"
+	    "        sleep 10\n"
+	    "      done\n"
+	    "      unset token\n"
+	    "      if [ -s \"$creds\" ]; then\n"
+	    "        exec azsharefs-provision node\n"
+	    "      fi\n"
+	    "      # Key Vault unreachable: keep the credentials installed at an earlier boot.\n"
+	    "      exec azsharefs-provision node --set credentials=\"$conn\"\n");
 }
 
 int prov_cloudinit_text(const struct prov_ci_params *p, struct prov_buf *out)
@@ -169,9 +170,9 @@ int prov_cloudinit_text(const struct prov_ci_params *p, struct prov_buf *out)
 		rc = pool_conf(p, out);
 	if (!rc)
 		rc = prov_buf_add(out, "  - path: " CI_SCRIPT "\n"
-				  "    owner: root:root\n"
-				  "    permissions: '0700'\n"
-				  "    content: |\n");
+				       "    owner: root:root\n"
+				       "    permissions: '0700'\n"
+				       "    content: |\n");
 	if (!rc)
 		rc = boot_script(p, out);
 	return rc;

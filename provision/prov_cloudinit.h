@@ -11,11 +11,11 @@
 
 struct prov_ci_params {
 	const struct prov_config *cfg; /* mountpoint, cache_dir, options, users */
-	const char *account;           /* storage account (or a template placeholder) */
-	const char *share;             /* share name (or a template placeholder) */
-	const char *vault;             /* Key Vault holding the secret */
-	const char *secret;            /* secret name: a key, SAS or connection string */
-	const char *package;           /* package that ships azsharefs */
+	const char *account;	       /* storage account (or a template placeholder) */
+	const char *share;	       /* share name (or a template placeholder) */
+	const char *vault;	       /* Key Vault holding the secret */
+	const char *secret;	       /* secret name: a key, SAS or connection string */
+	const char *package;	       /* package that ships azsharefs */
 };
 
 /* The #cloud-config text (appended to out). */

@@ -9,11 +9,11 @@
 
 struct prov_add_opts {
 	const char *name;
-	const char *uid;          /* --uid N, NULL: pick a free one */
+	const char *uid;	  /* --uid N, NULL: pick a free one */
 	const char *ssh_keys[16]; /* --ssh-key FILE (public keys, one per line) */
 	size_t nkeys;
-	const char *groups;       /* --groups a,b */
-	const char *shell;        /* --shell PATH */
+	const char *groups; /* --groups a,b */
+	const char *shell;  /* --shell PATH */
 };
 
 int prov_cmd_node(const struct prov_common_opts *o);

@@ -46,7 +46,8 @@ static int read_keys(struct prov_user *u, const char *file)
 			continue;
 		if (!prov_valid_ssh_key(line)) {
 			az_err("--ssh-key '%s' line %u is not a public key line (ssh-ed25519 "
-			       "AAAA... comment)", file, lineno);
+			       "AAAA... comment)",
+			       file, lineno);
 			rc = -EINVAL;
 			goto out;
 		}
@@ -67,7 +68,8 @@ static int build_user(const struct prov_ctx *ctx, const struct prov_add_opts *a,
 
 	if (!prov_valid_username(a->name)) {
 		az_err("user name '%s' is not valid (expected [a-z_][a-z0-9_-]*, at most 32 "
-		       "characters; lowercase because the share ignores case)", a->name);
+		       "characters; lowercase because the share ignores case)",
+		       a->name);
 		return -EINVAL;
 	}
 	snprintf(u->name, sizeof(u->name), "%s", a->name);
@@ -118,8 +120,8 @@ static int choose_uid(const struct prov_ctx *ctx, const struct prov_roster *r,
 			return -EEXIST;
 		}
 		u->uid = want;
-	} else if (prov_roster_alloc_uid(r, ctx->cfg.uid_min, ctx->cfg.uid_max,
-					 prov_local_id_used, (void *)ctx->root, &u->uid)) {
+	} else if (prov_roster_alloc_uid(r, ctx->cfg.uid_min, ctx->cfg.uid_max, prov_local_id_used,
+					 (void *)ctx->root, &u->uid)) {
 		az_err("no free uid from %lu to %lu", ctx->cfg.uid_min, ctx->cfg.uid_max);
 		return -ENOSPC;
 	}
@@ -140,16 +142,16 @@ static int check_local(const struct prov_ctx *ctx, const struct prov_user *u)
 	if (prov_local_get(ctx->root, u->name, &lu) != 0 || lu.uid == u->uid)
 		return 0;
 	az_err("local user '%s' already exists with uid %lu, but the pool uid would be %lu; "
-	       "pass --uid %lu to keep the local one, or rename it", u->name, lu.uid, u->uid,
-	       lu.uid);
+	       "pass --uid %lu to keep the local one, or rename it",
+	       u->name, lu.uid, u->uid, lu.uid);
 	return -EEXIST;
 }
 
 /* lock -> load -> change -> save -> unlock. change() edits the roster and
  * says whether it changed; on error nothing is written. */
-static int roster_update(const struct prov_ctx *ctx, int (*change)(const struct prov_ctx *,
-								   struct prov_roster *, void *,
-								   int *),
+static int roster_update(const struct prov_ctx *ctx,
+			 int (*change)(const struct prov_ctx *, struct prov_roster *, void *,
+				       int *),
 			 void *arg, struct prov_roster *r)
 {
 	struct prov_lock lk;
@@ -157,8 +159,8 @@ static int roster_update(const struct prov_ctx *ctx, int (*change)(const struct 
 	int changed = 0;
 	int rc;
 
-	rc = prov_share_lock(ctx->mnt, ctx->cfg.lock_timeout, ctx->cfg.lock_timeout + 15, &lk,
-			     err, sizeof(err));
+	rc = prov_share_lock(ctx->mnt, ctx->cfg.lock_timeout, ctx->cfg.lock_timeout + 15, &lk, err,
+			     sizeof(err));
 	if (rc) {
 		az_err("%s", err);
 		return rc;
@@ -184,8 +186,7 @@ struct add_arg {
 	struct prov_user *u;
 };
 
-static int add_change(const struct prov_ctx *ctx, struct prov_roster *r, void *arg,
-		      int *changed)
+static int add_change(const struct prov_ctx *ctx, struct prov_roster *r, void *arg, int *changed)
 {
 	struct add_arg *x = arg;
 	int existed = prov_roster_find(r, x->u->name) != NULL;
@@ -231,8 +232,7 @@ int prov_cmd_add_user(const struct prov_common_opts *o, const struct prov_add_op
 	return rc;
 }
 
-static int remove_change(const struct prov_ctx *ctx, struct prov_roster *r, void *arg,
-			 int *changed)
+static int remove_change(const struct prov_ctx *ctx, struct prov_roster *r, void *arg, int *changed)
 {
 	const char *name = arg;
 	int rc = prov_roster_mark_removed(r, name, changed);
@@ -242,7 +242,8 @@ static int remove_change(const struct prov_ctx *ctx, struct prov_roster *r, void
 		az_err("user '%s' is not in the roster", name);
 		return rc;
 	}
-	prov_say("roster: %s %s", name, *changed ? "marked removed" : "unchanged (already removed)");
+	prov_say("roster: %s %s", name,
+		 *changed ? "marked removed" : "unchanged (already removed)");
 	return rc;
 }
 

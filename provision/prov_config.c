@@ -81,8 +81,8 @@ static int valid_endpoint(const char *s)
 static int check_options(const char *s, char *err, size_t errlen)
 {
 	static const char *const owned[] = {"share=", "conn_file=", "config=", "cache_dir="};
-	static const char *const secret[] = {"accountkey", "sharedaccesssignature", "sig=",
-					     "key=", "sas="};
+	static const char *const secret[] = {"accountkey", "sharedaccesssignature",
+					     "sig=", "key=", "sas="};
 	static const char plain[] = "._/@+=,:-";
 	const char *p;
 	size_t i;
@@ -91,23 +91,29 @@ static int check_options(const char *s, char *err, size_t errlen)
 		unsigned char c = (unsigned char)*p;
 
 		if (!(isalnum(c) || strchr(plain, c))) {
-			snprintf(err, errlen, "options: character '%c' not allowed (expected "
-				 "key=value items of [A-Za-z0-9._/@+:-] separated by commas)", c);
+			snprintf(err, errlen,
+				 "options: character '%c' not allowed (expected "
+				 "key=value items of [A-Za-z0-9._/@+:-] separated by commas)",
+				 c);
 			return -EINVAL;
 		}
 	}
 	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 		p = strstr(s, owned[i]);
 		if (p && (p == s || p[-1] == ',')) {
-			snprintf(err, errlen, "options: '%.*s' is set by the provisioner from "
-				 "its own keys; remove it", (int)strlen(owned[i]) - 1, owned[i]);
+			snprintf(err, errlen,
+				 "options: '%.*s' is set by the provisioner from "
+				 "its own keys; remove it",
+				 (int)strlen(owned[i]) - 1, owned[i]);
 			return -EINVAL;
 		}
 	}
 	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
 		if (strcasestr(s, secret[i])) {
-			snprintf(err, errlen, "options: credentials do not belong in options "
-				 "(found '%s'); put them in the credentials file", secret[i]);
+			snprintf(err, errlen,
+				 "options: credentials do not belong in options "
+				 "(found '%s'); put them in the credentials file",
+				 secret[i]);
 			return -EINVAL;
 		}
 	}
@@ -130,8 +136,10 @@ static int set_path(char *dst, size_t dstlen, const char *key, const char *value
 		    size_t errlen)
 {
 	if (!prov_valid_plain_path(value)) {
-		snprintf(err, errlen, "%s: '%s' is not a plain absolute path (expected /... "
-			 "of [A-Za-z0-9._/@+-], no '..')", key, value);
+		snprintf(err, errlen,
+			 "%s: '%s' is not a plain absolute path (expected /... "
+			 "of [A-Za-z0-9._/@+-], no '..')",
+			 key, value);
 		return -EINVAL;
 	}
 	return set_str(dst, dstlen, key, value, err, errlen);
@@ -170,15 +178,19 @@ static int set_name(struct prov_config *cfg, const char *key, const char *value,
 {
 	if (!strcmp(key, "account")) {
 		if (!valid_account(value)) {
-			snprintf(err, errlen, "account: '%s' is not a storage account name "
-				 "(3-24 lowercase letters and digits)", value);
+			snprintf(err, errlen,
+				 "account: '%s' is not a storage account name "
+				 "(3-24 lowercase letters and digits)",
+				 value);
 			return -EINVAL;
 		}
 		return set_str(cfg->account, sizeof(cfg->account), key, value, err, errlen);
 	}
 	if (!valid_share(value)) {
-		snprintf(err, errlen, "share: '%s' is not a share name (3-63 of a-z, 0-9 and "
-			 "single hyphens, starting and ending with a letter or digit)", value);
+		snprintf(err, errlen,
+			 "share: '%s' is not a share name (3-63 of a-z, 0-9 and "
+			 "single hyphens, starting and ending with a letter or digit)",
+			 value);
 		return -EINVAL;
 	}
 	return set_str(cfg->share, sizeof(cfg->share), key, value, err, errlen);
@@ -194,8 +206,10 @@ int prov_config_set(struct prov_config *cfg, const char *key, const char *value,
 				errlen);
 	if (!strcmp(key, "endpoint")) {
 		if (value[0] && !valid_endpoint(value)) {
-			snprintf(err, errlen, "endpoint: '%s' is not an http(s):// URL without "
-				 "spaces, quotes or ';'", value);
+			snprintf(err, errlen,
+				 "endpoint: '%s' is not an http(s):// URL without "
+				 "spaces, quotes or ';'",
+				 value);
 			return -EINVAL;
 		}
 		return set_str(cfg->endpoint, sizeof(cfg->endpoint), key, value, err, errlen);
@@ -225,9 +239,11 @@ int prov_config_set(struct prov_config *cfg, const char *key, const char *value,
 		return set_num(&cfg->mount_timeout, key, value, 1, 3600, err, errlen);
 	if (!strcmp(key, "no_mount"))
 		return set_bool(&cfg->no_mount, key, value, err, errlen);
-	snprintf(err, errlen, "unknown key '%s' (expected account, share, credentials, "
+	snprintf(err, errlen,
+		 "unknown key '%s' (expected account, share, credentials, "
 		 "endpoint, mountpoint, cache_dir, options, azsharefs, shell, home, uid_min, "
-		 "uid_max, lock_timeout, mount_timeout, no_mount)", key);
+		 "uid_max, lock_timeout, mount_timeout, no_mount)",
+		 key);
 	return -EINVAL;
 }
 

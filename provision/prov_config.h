@@ -10,7 +10,7 @@
 
 struct prov_config {
 	char account[32];      /* storage account name */
-	char share[64];        /* Azure Files share name */
+	char share[64];	       /* Azure Files share name */
 	char credentials[512]; /* file holding a connection string, key or SAS */
 	char endpoint[512];    /* FileEndpoint URL; default https://ACCOUNT.file.core.windows.net */
 	char mountpoint[512];  /* where the share is mounted (target-system path) */
@@ -18,12 +18,12 @@ struct prov_config {
 	char options[1024];    /* extra -o options for the mount, comma list */
 	char azsharefs[512];   /* the mount binary */
 	char shell[256];       /* login shell of users added without one */
-	char home[512];        /* parent of users' homes */
+	char home[512];	       /* parent of users' homes */
 	unsigned long uid_min; /* lowest uid add-user picks */
 	unsigned long uid_max; /* highest uid add-user picks */
 	unsigned long lock_timeout;  /* seconds after which a roster lock is stale */
 	unsigned long mount_timeout; /* seconds to wait for the mount to appear */
-	int no_mount;          /* 1: the mountpoint is a plain directory (tests) */
+	int no_mount;		     /* 1: the mountpoint is a plain directory (tests) */
 };
 
 /* Fills in the defaults. */

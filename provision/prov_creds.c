@@ -89,17 +89,20 @@ static int wrap_secret(const struct prov_config *cfg, const char *secret, struct
 		secret++;
 	sas = strncmp(secret, "sv=", 3) == 0 || strstr(secret, "&sig=") != NULL;
 	if (!sas && !is_base64(secret)) {
-		snprintf(err, errlen, "is neither a connection string, a SAS token (sv=...) "
+		snprintf(err, errlen,
+			 "is neither a connection string, a SAS token (sv=...) "
 			 "nor a base64 account key");
 		return -EINVAL;
 	}
-	return prov_buf_addf(out, "DefaultEndpointsProtocol=%s;AccountName=%s;%s=%s;"
-			     "FileEndpoint=%s", proto, cfg->account,
-			     sas ? "SharedAccessSignature" : "AccountKey", secret, endpoint);
+	return prov_buf_addf(out,
+			     "DefaultEndpointsProtocol=%s;AccountName=%s;%s=%s;"
+			     "FileEndpoint=%s",
+			     proto, cfg->account, sas ? "SharedAccessSignature" : "AccountKey",
+			     secret, endpoint);
 }
 
-int prov_creds_conn_string(const struct prov_config *cfg, const char *secret,
-			   struct prov_buf *out, char *err, size_t errlen)
+int prov_creds_conn_string(const struct prov_config *cfg, const char *secret, struct prov_buf *out,
+			   char *err, size_t errlen)
 {
 	char name[64];
 	size_t len;
@@ -155,8 +158,10 @@ static int read_secret(const char *src, struct prov_buf *secret, char *err, size
 		return -EINVAL;
 	}
 	if (st.st_mode & 077) {
-		snprintf(err, errlen, "credentials file '%s' is readable by others (mode %04o); "
-			 "make it 0600", src, (unsigned)(st.st_mode & 07777));
+		snprintf(err, errlen,
+			 "credentials file '%s' is readable by others (mode %04o); "
+			 "make it 0600",
+			 src, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	rc = prov_read_file(src, secret, 64 * 1024);

@@ -13,8 +13,8 @@
  * as is when it already is one (its AccountName must match cfg->account),
  * else a SAS token ("sv=..." or "?sv=...") or a base64 account key is wrapped
  * with AccountName and FileEndpoint. err never quotes the secret. */
-int prov_creds_conn_string(const struct prov_config *cfg, const char *secret,
-			   struct prov_buf *out, char *err, size_t errlen);
+int prov_creds_conn_string(const struct prov_config *cfg, const char *secret, struct prov_buf *out,
+			   char *err, size_t errlen);
 
 /* Reads the credentials file (host path src, which must not be readable by
  * group or others) and installs the connection string at host path dst,

@@ -85,8 +85,10 @@ int prov_home_notebooks(const char *mnt, const struct prov_user *u, int *changed
 		return -ENOTDIR;
 	}
 	if (st.st_uid != (uid_t)u->uid) {
-		snprintf(err, errlen, "'%s' exists and belongs to uid %u, not to '%s' (uid %lu); "
-			 "chown it or move it away", path, (unsigned)st.st_uid, u->name, u->uid);
+		snprintf(err, errlen,
+			 "'%s' exists and belongs to uid %u, not to '%s' (uid %lu); "
+			 "chown it or move it away",
+			 path, (unsigned)st.st_uid, u->name, u->uid);
 		return -EEXIST;
 	}
 	return 0;
@@ -139,8 +141,10 @@ static int link_at(int nfd, const char *link, const char *target, const struct p
 		have[n] = '\0';
 		if (strcmp(have, target) == 0)
 			return 0;
-		snprintf(err, errlen, "'%s' already points to '%s', not '%s'; remove it to let "
-			 "azsharefs-provision create it", link, have, target);
+		snprintf(err, errlen,
+			 "'%s' already points to '%s', not '%s'; remove it to let "
+			 "azsharefs-provision create it",
+			 link, have, target);
 		return -EEXIST;
 	}
 	if (errno != ENOENT) {
@@ -156,8 +160,8 @@ static int link_at(int nfd, const char *link, const char *target, const struct p
 	return 0;
 }
 
-int prov_home_link(const char *home, const char *target, const struct prov_user *u,
-		   int *changed, char *err, size_t errlen)
+int prov_home_link(const char *home, const char *target, const struct prov_user *u, int *changed,
+		   char *err, size_t errlen)
 {
 	char shown[PROV_PATH_MAX];
 	char link[PROV_PATH_MAX];
@@ -262,8 +266,8 @@ static int write_at(int dfd, const char *name, const struct prov_buf *text,
 	return rc;
 }
 
-static int add_keys(int sfd, const char *shown, const struct prov_user *u, int *added,
-		    char *err, size_t errlen)
+static int add_keys(int sfd, const char *shown, const struct prov_user *u, int *added, char *err,
+		    size_t errlen)
 {
 	struct prov_buf text;
 	size_t before;

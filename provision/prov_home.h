@@ -14,8 +14,8 @@ int prov_home_notebooks(const char *mnt, const struct prov_user *u, int *changed
 			size_t errlen);
 /* home (host path) + /notebooks/remote -> target. An existing link to
  * another place, or a non-link in the way, is an error naming it. */
-int prov_home_link(const char *home, const char *target, const struct prov_user *u,
-		   int *changed, char *err, size_t errlen);
+int prov_home_link(const char *home, const char *target, const struct prov_user *u, int *changed,
+		   char *err, size_t errlen);
 /* Appends the user's roster keys missing from home/.ssh/authorized_keys;
  * *added counts them. */
 int prov_home_ssh_keys(const char *home, const struct prov_user *u, int *added, char *err,

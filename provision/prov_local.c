@@ -243,13 +243,23 @@ static int ensure_group(const char *root, const struct prov_user *u, char *err, 
 	return run_tool(root, "groupadd", rest, err, errlen);
 }
 
-int prov_local_create(const char *root, const struct prov_user *u, const char *home,
-		      int make_home, char *err, size_t errlen)
+int prov_local_create(const char *root, const struct prov_user *u, const char *home, int make_home,
+		      char *err, size_t errlen)
 {
 	char uid[24];
 	char gid[24];
-	const char *rest[] = {"-u", uid, "-g", gid, "-s", u->shell, "-d", home,
-			      make_home ? "-m" : "-M", "-c", "azsharefs pool user", u->name,
+	const char *rest[] = {"-u",
+			      uid,
+			      "-g",
+			      gid,
+			      "-s",
+			      u->shell,
+			      "-d",
+			      home,
+			      make_home ? "-m" : "-M",
+			      "-c",
+			      "azsharefs pool user",
+			      u->name,
 			      NULL};
 	int rc;
 
@@ -268,8 +278,7 @@ int prov_local_lock(const char *root, const char *name, char *err, size_t errlen
 	return run_tool(root, "usermod", rest, err, errlen);
 }
 
-int prov_local_unlock(const char *root, const struct prov_local_user *lu, char *err,
-		      size_t errlen)
+int prov_local_unlock(const char *root, const struct prov_local_user *lu, char *err, size_t errlen)
 {
 	const char *expire[] = {"-e", "", lu->name, NULL};
 	const char *unlock[] = {"-U", lu->name, NULL};
@@ -311,8 +320,8 @@ int prov_local_add_groups(const char *root, const struct prov_user *u, char *mis
 			continue;
 		if (used + strlen(name) + 2 > sizeof(list))
 			break;
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 used ? "," : "", name);
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
+					 name);
 	}
 	if (!list[0])
 		return 0;

@@ -14,8 +14,8 @@ struct prov_local_user {
 	unsigned long uid;
 	unsigned long gid;
 	char home[512]; /* as in passwd: a target-system path */
-	int locked;     /* account expired (shadow expire <= 1): our lock */
-	int has_hash;   /* the password field holds a hash besides '!' marks */
+	int locked;	/* account expired (shadow expire <= 1): our lock */
+	int has_hash;	/* the password field holds a hash besides '!' marks */
 };
 
 /* 0 and *out filled, or -ENOENT. */
@@ -32,13 +32,12 @@ int prov_local_id_used(void *root, unsigned long id);
 /* Creates the group NAME/gid (if absent) and the user with u's uid, gid and
  * shell, home at `home` (target path); the home is made from skel only when
  * make_home is set. err names the tool and its exit status. */
-int prov_local_create(const char *root, const struct prov_user *u, const char *home,
-		      int make_home, char *err, size_t errlen);
+int prov_local_create(const char *root, const struct prov_user *u, const char *home, int make_home,
+		      char *err, size_t errlen);
 /* usermod -L -e 1: no password, no key login (the account is expired). */
 int prov_local_lock(const char *root, const char *name, char *err, size_t errlen);
 /* Undoes prov_local_lock. */
-int prov_local_unlock(const char *root, const struct prov_local_user *lu, char *err,
-		      size_t errlen);
+int prov_local_unlock(const char *root, const struct prov_local_user *lu, char *err, size_t errlen);
 /* Adds the user to those groups of u->groups that exist here (*added = 1
  * if it joined any); lists the missing ones in missing (comma list). */
 int prov_local_add_groups(const char *root, const struct prov_user *u, char *missing,

@@ -41,8 +41,7 @@ static int install_creds(const struct prov_ctx *ctx, int *changed)
 		az_err("%s", err);
 		return rc;
 	}
-	prov_say("credentials: %s %s (root only, 0600)", dst,
-		 *changed ? "installed" : "unchanged");
+	prov_say("credentials: %s %s (root only, 0600)", dst, *changed ? "installed" : "unchanged");
 	return 0;
 }
 
@@ -180,7 +179,8 @@ static int get_mounted(const struct prov_ctx *ctx, int units_changed, int mount_
 	}
 	prov_ctx_host(ctx, "/run/systemd/system", probe, sizeof(probe));
 	prov_say("systemd: not running (no %s); units are enabled for the next boot, "
-		 "mounting directly", probe);
+		 "mounting directly",
+		 probe);
 	if (ctx->cfg.no_mount) {
 		prov_say("mount: skipped (no_mount); %s stands in for the share", ctx->mnt);
 		return 0;

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROSTER_HEADER                                                                      \
-	"# azsharefs roster: one user per line, tab-separated fields:\n"                  \
+#define ROSTER_HEADER                                                                              \
+	"# azsharefs roster: one user per line, tab-separated fields:\n"                           \
 	"# name uid gid shell state(active|removed) groups(comma list or -) ssh-keys...\n"
 
 void prov_user_init(struct prov_user *u)
@@ -224,8 +224,10 @@ static int parse_fields(struct prov_user *u, char **f, size_t nf, char *err, siz
 	int rc;
 
 	if (nf < 6) {
-		snprintf(err, errlen, "expected at least 6 tab-separated fields "
-			 "(name uid gid shell state groups), got %zu", nf);
+		snprintf(err, errlen,
+			 "expected at least 6 tab-separated fields "
+			 "(name uid gid shell state groups), got %zu",
+			 nf);
 		return -EINVAL;
 	}
 	if (!prov_valid_username(f[0])) {
@@ -385,8 +387,10 @@ static int merge_into(struct prov_user *e, const struct prov_user *u, int *chang
 	int rc;
 
 	if (e->uid != u->uid || e->gid != u->gid) {
-		snprintf(err, errlen, "user '%s' already has uid %lu (gid %lu) in the roster, "
-			 "not %lu (gid %lu)", e->name, e->uid, e->gid, u->uid, u->gid);
+		snprintf(err, errlen,
+			 "user '%s' already has uid %lu (gid %lu) in the roster, "
+			 "not %lu (gid %lu)",
+			 e->name, e->uid, e->gid, u->uid, u->gid);
 		return -EEXIST;
 	}
 	if (e->state != PROV_USER_ACTIVE) {

@@ -28,7 +28,7 @@ struct prov_user {
 	char shell[256];
 	enum prov_user_state state;
 	char groups[256]; /* comma list, "" for none */
-	char **keys;      /* authorized_keys lines, no tabs or newlines */
+	char **keys;	  /* authorized_keys lines, no tabs or newlines */
 	size_t nkeys;
 };
 

@@ -214,8 +214,7 @@ int prov_share_lock(const char *mnt, unsigned long stale_secs, unsigned long wai
 				 strerror(-rc));
 			return rc;
 		}
-		if (read_small(lk->path, holder, sizeof(holder)) == 0 &&
-		    stat(lk->path, &st) == 0) {
+		if (read_small(lk->path, holder, sizeof(holder)) == 0 && stat(lk->path, &st) == 0) {
 			age = (long)(time(NULL) - st.st_mtime);
 			if (age > (long)stale_secs) {
 				break_stale(lk, holder, age);
@@ -228,8 +227,10 @@ int prov_share_lock(const char *mnt, unsigned long stale_secs, unsigned long wai
 			break;
 		usleep(100000 + (useconds_t)(rand() % 200000));
 	}
-	snprintf(err, errlen, "roster lock '%s' is held by '%s' (for %lds); try again, or "
-		 "remove it if that node is gone", lk->path, holder, age);
+	snprintf(err, errlen,
+		 "roster lock '%s' is held by '%s' (for %lds); try again, or "
+		 "remove it if that node is gone",
+		 lk->path, holder, age);
 	return -ETIMEDOUT;
 }
 
@@ -283,8 +284,10 @@ int prov_share_roster_load(const char *mnt, struct prov_roster *r, char *err, si
 		goto out;
 	}
 	if (!prov_roster_complete(prov_buf_str(&text))) {
-		snprintf(err, errlen, "roster '%s' has no end line '%.15s'; it is cut short or "
-			 "damaged, not using it", path, PROV_ROSTER_END);
+		snprintf(err, errlen,
+			 "roster '%s' has no end line '%.15s'; it is cut short or "
+			 "damaged, not using it",
+			 path, PROV_ROSTER_END);
 		rc = -EIO;
 		goto out;
 	}
@@ -294,8 +297,8 @@ out:
 	return rc;
 }
 
-int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
-			   const struct prov_lock *lk, char *err, size_t errlen)
+int prov_share_roster_save(const char *mnt, const struct prov_roster *r, const struct prov_lock *lk,
+			   char *err, size_t errlen)
 {
 	char path[PROV_PATH_MAX];
 	char tmp[PROV_PATH_MAX + 300];
@@ -318,8 +321,10 @@ int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
 	}
 	rc = prov_share_lock_check(lk);
 	if (rc) {
-		snprintf(err, errlen, "lost the roster lock '%s' (broken as stale); nothing "
-			 "written, try again", lk->path);
+		snprintf(err, errlen,
+			 "lost the roster lock '%s' (broken as stale); nothing "
+			 "written, try again",
+			 lk->path);
 		unlink(tmp);
 		goto out;
 	}

@@ -13,7 +13,7 @@
 
 struct prov_lock {
 	char path[PROV_PATH_MAX]; /* MOUNT/.azsharefs/roster.lock */
-	char token[256];          /* "host pid time random": what our lock file holds */
+	char token[256];	  /* "host pid time random": what our lock file holds */
 	int held;
 };
 
@@ -31,8 +31,8 @@ void prov_share_unlock(struct prov_lock *lk);
 int prov_share_roster_load(const char *mnt, struct prov_roster *r, char *err, size_t errlen);
 /* Writes the roster to a temp file, fsyncs it and renames it over the old
  * one, after checking that lk is still held. */
-int prov_share_roster_save(const char *mnt, const struct prov_roster *r,
-			   const struct prov_lock *lk, char *err, size_t errlen);
+int prov_share_roster_save(const char *mnt, const struct prov_roster *r, const struct prov_lock *lk,
+			   char *err, size_t errlen);
 
 /* Creates an empty roster under the lock when there is none yet, so that
  * later changes are renames over an existing file, which every node's

@@ -41,8 +41,7 @@ struct change_line {
 	size_t len;
 };
 
-static void note(struct change_line *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void note(struct change_line *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void note(struct change_line *c, const char *fmt, ...)
 {
@@ -195,9 +194,9 @@ static void view_of(const struct prov_ctx *ctx, const struct prov_user *u,
 		v->uid_taken = 1;
 }
 
-static int apply_action(const struct prov_ctx *ctx, const struct prov_user *u,
-			enum prov_action act, const struct prov_local_user *lu,
-			struct change_line *c, char *err, size_t errlen)
+static int apply_action(const struct prov_ctx *ctx, const struct prov_user *u, enum prov_action act,
+			const struct prov_local_user *lu, struct change_line *c, char *err,
+			size_t errlen)
 {
 	int rc = 0;
 
@@ -243,10 +242,11 @@ int prov_users_apply(const struct prov_ctx *ctx, const struct prov_user *u)
 	if (act == PROV_ACT_CONFLICT) {
 		if (v.exists)
 			az_err("user '%s': the local account has uid %lu, the roster says uid %lu; "
-			       "skipped", u->name, v.uid, u->uid);
+			       "skipped",
+			       u->name, v.uid, u->uid);
 		else
-			az_err("user '%s': uid %lu is taken on this node by '%s'; skipped",
-			       u->name, u->uid, other);
+			az_err("user '%s': uid %lu is taken on this node by '%s'; skipped", u->name,
+			       u->uid, other);
 		return -EEXIST;
 	}
 	rc = apply_action(ctx, u, act, &lu, &c, err, sizeof(err));

@@ -9,8 +9,8 @@ enum prov_action {
 	PROV_ACT_CREATE,   /* active in the roster, absent here: create */
 	PROV_ACT_ENSURE,   /* active and present with the right uid: check links, keys */
 	PROV_ACT_UNLOCK,   /* active again but locked here: unlock, then ensure */
-	PROV_ACT_LOCK,     /* removed in the roster, still usable here: lock */
-	PROV_ACT_NONE,     /* removed and already locked or absent */
+	PROV_ACT_LOCK,	   /* removed in the roster, still usable here: lock */
+	PROV_ACT_NONE,	   /* removed and already locked or absent */
 	PROV_ACT_CONFLICT, /* same name with another uid, or the uid taken by another name */
 };
 

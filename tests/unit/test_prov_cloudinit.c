@@ -132,10 +132,10 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cloud_config),
-		cmocka_unit_test(test_template),
-		cmocka_unit_test(test_json_string),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_cloud_config),
+	    cmocka_unit_test(test_template),
+	    cmocka_unit_test(test_json_string),
+	    cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

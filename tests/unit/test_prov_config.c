@@ -54,26 +54,26 @@ static void test_errors_name_line_and_key(void **state)
 		const char *text;
 		const char *want; /* substring of the error */
 	} cases[] = {
-		{"account = myacct\nbogus = 1\n", "pool.conf:2: unknown key 'bogus'"},
-		{"account = MyAcct\n", "pool.conf:1: account: 'MyAcct'"},
-		{"account = ab\n", "pool.conf:1: account"},
-		{"share = -bad\n", "pool.conf:1: share: '-bad'"},
-		{"share = a--b\n", "share"},
-		{"share = x\n", "share"},
-		{"mountpoint = relative/dir\n", "mountpoint: 'relative/dir' is not a plain absolute"},
-		{"mountpoint = /mnt/a b\n", "mountpoint"},
-		{"cache_dir = /var/../etc\n", "cache_dir"},
-		{"options = share=other\n", "options: 'share' is set by the provisioner"},
-		{"options = ro,conn_file=/x\n", "options: 'conn_file'"},
-		{"options = AccountKey=abc\n", "credentials do not belong in options"},
-		{"options = a b\n", "options: character ' ' not allowed"},
-		{"uid_min = 10\n", "uid_min: '10' is not a number from 1000"},
-		{"uid_max = lots\n", "uid_max"},
-		{"no_mount = maybe\n", "no_mount: 'maybe' is not yes or no"},
-		{"endpoint = ftp://x\n", "endpoint"},
-		{"endpoint = http://x;AccountKey=y\n", "endpoint"},
-		{"\n\njust words\n", "pool.conf:3: expected 'key = value'"},
-		{" = value\n", "missing key"},
+	    {"account = myacct\nbogus = 1\n", "pool.conf:2: unknown key 'bogus'"},
+	    {"account = MyAcct\n", "pool.conf:1: account: 'MyAcct'"},
+	    {"account = ab\n", "pool.conf:1: account"},
+	    {"share = -bad\n", "pool.conf:1: share: '-bad'"},
+	    {"share = a--b\n", "share"},
+	    {"share = x\n", "share"},
+	    {"mountpoint = relative/dir\n", "mountpoint: 'relative/dir' is not a plain absolute"},
+	    {"mountpoint = /mnt/a b\n", "mountpoint"},
+	    {"cache_dir = /var/../etc\n", "cache_dir"},
+	    {"options = share=other\n", "options: 'share' is set by the provisioner"},
+	    {"options = ro,conn_file=/x\n", "options: 'conn_file'"},
+	    {"options = AccountKey=abc\n", "credentials do not belong in options"},
+	    {"options = a b\n", "options: character ' ' not allowed"},
+	    {"uid_min = 10\n", "uid_min: '10' is not a number from 1000"},
+	    {"uid_max = lots\n", "uid_max"},
+	    {"no_mount = maybe\n", "no_mount: 'maybe' is not yes or no"},
+	    {"endpoint = ftp://x\n", "endpoint"},
+	    {"endpoint = http://x;AccountKey=y\n", "endpoint"},
+	    {"\n\njust words\n", "pool.conf:3: expected 'key = value'"},
+	    {" = value\n", "missing key"},
 	};
 	size_t i;
 
@@ -83,9 +83,8 @@ static void test_errors_name_line_and_key(void **state)
 		char err[512] = "";
 
 		prov_config_init(&c);
-		assert_int_not_equal(prov_config_parse(&c, cases[i].text, "pool.conf", err,
-						       sizeof(err)),
-				     0);
+		assert_int_not_equal(
+		    prov_config_parse(&c, cases[i].text, "pool.conf", err, sizeof(err)), 0);
 		if (!strstr(err, cases[i].want))
 			fail_msg("case %zu: error '%s' lacks '%s'", i, err, cases[i].want);
 	}
@@ -122,13 +121,12 @@ static void test_mount_opts_and_conn_path(void **state)
 	assert_int_equal(prov_config_set(&c, "share", "pool", err, sizeof(err)), 0);
 	assert_int_equal(prov_config_conn_path(&c, out, sizeof(out)), 0);
 	assert_string_equal(out, "/etc/azsharefs/pool.conn");
-	assert_int_equal(prov_config_mount_opts(&c, "/etc/azsharefs/pool.conn", "/var/cache/x",
-						out, sizeof(out)),
+	assert_int_equal(prov_config_mount_opts(&c, "/etc/azsharefs/pool.conn", "/var/cache/x", out,
+						sizeof(out)),
 			 0);
 	assert_string_equal(out, "share=pool,conn_file=/etc/azsharefs/pool.conn,"
 				 "cache_dir=/var/cache/x");
-	assert_int_equal(prov_config_set(&c, "options", "writeback_delay=3", err, sizeof(err)),
-			 0);
+	assert_int_equal(prov_config_set(&c, "options", "writeback_delay=3", err, sizeof(err)), 0);
 	assert_int_equal(prov_config_mount_opts(&c, "/c", "/d", out, sizeof(out)), 0);
 	assert_string_equal(out, "share=pool,conn_file=/c,cache_dir=/d,writeback_delay=3");
 	assert_int_equal(prov_config_mount_opts(&c, "/c", "/d", out, 20), -ENAMETOOLONG);
@@ -137,10 +135,10 @@ static void test_mount_opts_and_conn_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_full_parse),
-		cmocka_unit_test(test_errors_name_line_and_key),
-		cmocka_unit_test(test_check_required_and_range),
-		cmocka_unit_test(test_mount_opts_and_conn_path),
+	    cmocka_unit_test(test_defaults_and_full_parse),
+	    cmocka_unit_test(test_errors_name_line_and_key),
+	    cmocka_unit_test(test_check_required_and_range),
+	    cmocka_unit_test(test_mount_opts_and_conn_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

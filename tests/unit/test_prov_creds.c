@@ -15,8 +15,9 @@
 
 #include "prov_creds.h"
 
-#define DEVKEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/" \
-	       "K1SZFPTOtr/KBHBeksoGMGw=="
+#define DEVKEY                                                                                     \
+	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"                          \
+	"K1SZFPTOtr/KBHBeksoGMGw=="
 
 static void config(struct prov_config *c, const char *endpoint)
 {
@@ -45,17 +46,18 @@ static void test_forms(void **state)
 	prov_buf_release(&out);
 
 	config(&c, "http://127.0.0.1:10004/devstoreaccount1");
-	assert_int_equal(prov_creds_conn_string(&c, "?sv=2022-11-02&ss=f&sig=abc%2F", &out, err,
-						sizeof(err)),
-			 0);
+	assert_int_equal(
+	    prov_creds_conn_string(&c, "?sv=2022-11-02&ss=f&sig=abc%2F", &out, err, sizeof(err)),
+	    0);
 	assert_string_equal(out.data, "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
 				      "SharedAccessSignature=sv=2022-11-02&ss=f&sig=abc%2F;"
 				      "FileEndpoint=http://127.0.0.1:10004/devstoreaccount1");
 	prov_buf_release(&out);
 
 	/* A whole connection string is kept as it is. */
-	assert_int_equal(prov_creds_conn_string(&c, "AccountName=devstoreaccount1;AccountKey=" DEVKEY
-						    ";FileEndpoint=http://h/x\n",
+	assert_int_equal(prov_creds_conn_string(&c,
+						"AccountName=devstoreaccount1;AccountKey=" DEVKEY
+						";FileEndpoint=http://h/x\n",
 						&out, err, sizeof(err)),
 			 0);
 	assert_string_equal(out.data, "AccountName=devstoreaccount1;AccountKey=" DEVKEY
@@ -78,8 +80,7 @@ static void test_rejects_without_leaking(void **state)
 	assert_non_null(strstr(err, "'other'"));
 	assert_non_null(strstr(err, "'devstoreaccount1'"));
 	assert_null(strstr(err, "Eby8"));
-	assert_int_equal(prov_creds_conn_string(&c, "not a key!", &out, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(prov_creds_conn_string(&c, "not a key!", &out, err, sizeof(err)), -EINVAL);
 	assert_null(strstr(err, "not a key"));
 	assert_int_equal(prov_creds_conn_string(&c, DEVKEY "\n" DEVKEY, &out, err, sizeof(err)),
 			 -EINVAL);
@@ -152,9 +153,9 @@ static void test_install(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_rejects_without_leaking),
-		cmocka_unit_test(test_install),
+	    cmocka_unit_test(test_forms),
+	    cmocka_unit_test(test_rejects_without_leaking),
+	    cmocka_unit_test(test_install),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,40 +93,37 @@ static void test_link(void **state)
 
 	(void)state;
 	need_root();
-	assert_int_equal(prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+	    prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err, sizeof(err)), 0);
 	assert_int_equal(changed, 1);
 	snprintf(link, sizeof(link), "%s/notebooks/remote", home);
 	n = readlink(link, have, sizeof(have) - 1);
 	assert_true(n > 0);
 	have[n] = '\0';
 	assert_string_equal(have, "/mnt/x/notebooks/alice");
-	assert_int_equal(prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+	    prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err, sizeof(err)), 0);
 	assert_int_equal(changed, 0);
 	/* A link to elsewhere: error naming the link and where it points. */
-	assert_int_equal(prov_home_link(home, "/mnt/y/notebooks/alice", &alice, &changed, err,
-					sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(
+	    prov_home_link(home, "/mnt/y/notebooks/alice", &alice, &changed, err, sizeof(err)),
+	    -EEXIST);
 	assert_non_null(strstr(err, link));
 	assert_non_null(strstr(err, "'/mnt/x/notebooks/alice'"));
 	/* A real directory in the way is kept. */
 	assert_int_equal(unlink(link), 0);
 	assert_int_equal(mkdir(link, 0755), 0);
-	assert_int_equal(prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err,
-					sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(
+	    prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err, sizeof(err)),
+	    -EEXIST);
 	assert_non_null(strstr(err, "not a symlink"));
 	assert_int_equal(rmdir(link), 0);
 	/* notebooks/ swapped for a symlink: refused, nothing written through it. */
 	snprintf(link, sizeof(link), "%s/notebooks", home);
 	assert_int_equal(rmdir(link), 0);
 	assert_int_equal(symlink(dir, link), 0);
-	assert_int_not_equal(prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err,
-					    sizeof(err)),
-			     0);
+	assert_int_not_equal(
+	    prov_home_link(home, "/mnt/x/notebooks/alice", &alice, &changed, err, sizeof(err)), 0);
 	snprintf(link, sizeof(link), "%s/remote", dir);
 	assert_int_equal(access(link, F_OK), -1);
 }
@@ -157,7 +154,8 @@ static void test_ssh_keys_append_only(void **state)
 	assert_int_equal(added, 0);
 	prov_buf_init(&text);
 	assert_int_equal(prov_read_file(path, &text, 65536), 0);
-	assert_string_equal(text.data, "# mine\nssh-rsa AAAAexisting me@home\n" KEY1 "\n" KEY2 "\n");
+	assert_string_equal(text.data,
+			    "# mine\nssh-rsa AAAAexisting me@home\n" KEY1 "\n" KEY2 "\n");
 	prov_buf_release(&text);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -196,10 +194,10 @@ static void test_purge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_notebooks_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_link, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_keys_append_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notebooks_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ssh_keys_append_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,12 +11,12 @@
 #include "prov_mount.h"
 
 static const char mountinfo[] =
-	"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-	"40 22 0:35 / /mnt/azsharefs rw,nosuid,nodev,relatime shared:20 - fuse.azsharefs "
-	"azsharefs rw,user_id=0,group_id=0,allow_other\n"
-	"41 22 0:36 / /mnt/with\\040space rw - fuse azsharefs rw\n"
-	"42 22 0:37 / /mnt/old rw - cifs //acct.file.core.windows.net/share rw\n"
-	"43 22 0:38 / /mnt/old rw master:3 - fuse.azsharefs azsharefs rw\n";
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+    "40 22 0:35 / /mnt/azsharefs rw,nosuid,nodev,relatime shared:20 - fuse.azsharefs "
+    "azsharefs rw,user_id=0,group_id=0,allow_other\n"
+    "41 22 0:36 / /mnt/with\\040space rw - fuse azsharefs rw\n"
+    "42 22 0:37 / /mnt/old rw - cifs //acct.file.core.windows.net/share rw\n"
+    "43 22 0:38 / /mnt/old rw master:3 - fuse.azsharefs azsharefs rw\n";
 
 static void test_find(void **state)
 {
@@ -46,16 +46,15 @@ static void test_live(void **state)
 	/* / is always mounted; a fresh temp path is not a mount point. */
 	assert_int_equal(prov_mount_state("/", fs, sizeof(fs)), 0);
 	assert_true(fs[0] != '\0');
-	assert_int_equal(prov_mount_state("/tmp/azsf-surely-not-mounted", fs, sizeof(fs)),
-			 -ENOENT);
+	assert_int_equal(prov_mount_state("/tmp/azsf-surely-not-mounted", fs, sizeof(fs)), -ENOENT);
 	assert_false(prov_mount_is_dead("/"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find),
-		cmocka_unit_test(test_live),
+	    cmocka_unit_test(test_find),
+	    cmocka_unit_test(test_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,8 +67,8 @@ static void test_format_round_trip(void **state)
 	prov_buf_init(&text2);
 	assert_int_equal(prov_roster_parse(&r, sample, err, sizeof(err)), 0);
 	assert_int_equal(prov_roster_format(&r, &text), 0);
-	assert_non_null(strstr(text.data, "alice\t2000\t2000\t/bin/bash\tactive\t-\t" KEY_A
-					  "\t" KEY_B "\n"));
+	assert_non_null(
+	    strstr(text.data, "alice\t2000\t2000\t/bin/bash\tactive\t-\t" KEY_A "\t" KEY_B "\n"));
 	assert_non_null(strstr(text.data, "bob\t2001\t2001\t/bin/sh\tremoved\tdocker,video\t"));
 	assert_non_null(strstr(text.data, "carol\t2005\t2005\t/bin/bash\tactive\t-\n"));
 	assert_int_equal(text.data[0], '#');
@@ -96,19 +96,19 @@ static void test_parse_rejects_damage(void **state)
 		const char *text;
 		const char *want;
 	} cases[] = {
-		{"alice\t2000\t2000\t/bin/bash\tactive\n", "line 1: expected at least 6"},
-		{"# x\nAlice\t2000\t2000\t/bin/bash\tactive\t-\n", "line 2: bad user name 'Alice'"},
-		{"alice\tx\t2000\t/bin/bash\tactive\t-\n", "bad uid/gid"},
-		{"alice\t2000\t2000\tbash\tactive\t-\n", "bad shell"},
-		{"alice\t2000\t2000\t/bin/bash\tgone\t-\n", "bad state 'gone'"},
-		{"alice\t2000\t2000\t/bin/bash\tactive\tBad!\n", "bad group list"},
-		{"alice\t2000\t2000\t/bin/bash\tactive\t-\tnot a key\n", "ssh key 1 of 'alice'"},
-		{"a\t2000\t2000\t/bin/sh\tactive\t-\na\t2001\t2001\t/bin/sh\tactive\t-\n",
-		 "line 2: user 'a' appears twice"},
-		{"a\t2000\t2000\t/bin/sh\tactive\t-\nb\t2000\t2000\t/bin/sh\tactive\t-\n",
-		 "line 2: uid/gid 2000/2000 of 'b' is already used by 'a'"},
-		{"a\t2000\t2000\t/bin/sh\tactive\t-\nb\t2001\t2000\t/bin/sh\tactive\t-\n",
-		 "already used by 'a'"},
+	    {"alice\t2000\t2000\t/bin/bash\tactive\n", "line 1: expected at least 6"},
+	    {"# x\nAlice\t2000\t2000\t/bin/bash\tactive\t-\n", "line 2: bad user name 'Alice'"},
+	    {"alice\tx\t2000\t/bin/bash\tactive\t-\n", "bad uid/gid"},
+	    {"alice\t2000\t2000\tbash\tactive\t-\n", "bad shell"},
+	    {"alice\t2000\t2000\t/bin/bash\tgone\t-\n", "bad state 'gone'"},
+	    {"alice\t2000\t2000\t/bin/bash\tactive\tBad!\n", "bad group list"},
+	    {"alice\t2000\t2000\t/bin/bash\tactive\t-\tnot a key\n", "ssh key 1 of 'alice'"},
+	    {"a\t2000\t2000\t/bin/sh\tactive\t-\na\t2001\t2001\t/bin/sh\tactive\t-\n",
+	     "line 2: user 'a' appears twice"},
+	    {"a\t2000\t2000\t/bin/sh\tactive\t-\nb\t2000\t2000\t/bin/sh\tactive\t-\n",
+	     "line 2: uid/gid 2000/2000 of 'b' is already used by 'a'"},
+	    {"a\t2000\t2000\t/bin/sh\tactive\t-\nb\t2001\t2000\t/bin/sh\tactive\t-\n",
+	     "already used by 'a'"},
 	};
 	size_t i;
 
@@ -276,13 +276,10 @@ static void test_key_and_group_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_fields),
-		cmocka_unit_test(test_format_round_trip),
-		cmocka_unit_test(test_parse_rejects_damage),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_mark_removed),
-		cmocka_unit_test(test_alloc_uid),
-		cmocka_unit_test(test_key_and_group_checks),
+	    cmocka_unit_test(test_parse_fields),	 cmocka_unit_test(test_format_round_trip),
+	    cmocka_unit_test(test_parse_rejects_damage), cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_mark_removed),	 cmocka_unit_test(test_alloc_uid),
+	    cmocka_unit_test(test_key_and_group_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,12 +137,25 @@ static void test_save_load_and_lost_lock(void **state)
 	snprintf(path, sizeof(path), "%s/.azsharefs", dir);
 	snprintf(err, sizeof(err), "test $(ls -A '%s' | wc -l) -eq 1", path);
 	assert_int_equal(system(err), 0);
+	prov_roster_release(&back);
+	prov_roster_release(&r);
+}
 
+static void test_damaged_roster_is_refused(void **state)
+{
+	struct prov_roster back;
+	char err[512] = "";
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	prov_roster_init(&back);
+	snprintf(path, sizeof(path), "%s/.azsharefs", dir);
+	mkdir(path, 0755);
 	/* A damaged roster is an error, not an empty roster. */
 	snprintf(path, sizeof(path), "%s/.azsharefs/roster", dir);
 	f = fopen(path, "w");
-	fputs("# header\nalice\t2000\t2000\t/bin/sh\tactive\t-\nbroken line\n" PROV_ROSTER_END,
-	      f);
+	fputs("# header\nalice\t2000\t2000\t/bin/sh\tactive\t-\nbroken line\n" PROV_ROSTER_END, f);
 	fclose(f);
 	prov_roster_release(&back);
 	prov_roster_init(&back);
@@ -159,7 +172,6 @@ static void test_save_load_and_lost_lock(void **state)
 	assert_int_equal(back.n, 0);
 	unlink(path);
 	prov_roster_release(&back);
-	prov_roster_release(&r);
 }
 
 /* Child: lock, read, add one user, write, unlock. */
@@ -220,12 +232,11 @@ static void test_concurrent_writers_lose_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lock_excludes_and_names_holder, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_stale_lock_is_broken, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_load_and_lost_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_excludes_and_names_holder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_lock_is_broken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_save_load_and_lost_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_roster_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

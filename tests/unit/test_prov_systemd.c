@@ -72,9 +72,9 @@ static void test_sync_unit_and_timer(void **state)
 
 	(void)state;
 	prov_buf_init(&b);
-	assert_int_equal(prov_unit_sync_text("/usr/sbin/azsharefs-provision",
-					     "/etc/azsharefs/pool.conf", &b),
-			 0);
+	assert_int_equal(
+	    prov_unit_sync_text("/usr/sbin/azsharefs-provision", "/etc/azsharefs/pool.conf", &b),
+	    0);
 	assert_true(has_line(b.data, "Type=oneshot"));
 	assert_true(has_line(b.data, "ExecStart=/usr/sbin/azsharefs-provision sync-users "
 				     "--config /etc/azsharefs/pool.conf"));
@@ -119,9 +119,9 @@ static void test_texts_are_stable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mount_unit),
-		cmocka_unit_test(test_sync_unit_and_timer),
-		cmocka_unit_test(test_texts_are_stable),
+	    cmocka_unit_test(test_mount_unit),
+	    cmocka_unit_test(test_sync_unit_and_timer),
+	    cmocka_unit_test(test_texts_are_stable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,19 +19,19 @@ static void test_decide_table(void **state)
 		struct prov_local_view v;
 		enum prov_action want;
 	} rows[] = {
-		/* active in the roster */
-		{PROV_USER_ACTIVE, {0, 0, 0, 0}, PROV_ACT_CREATE},
-		{PROV_USER_ACTIVE, {0, 0, 0, 1}, PROV_ACT_CONFLICT},
-		{PROV_USER_ACTIVE, {1, 2000, 0, 0}, PROV_ACT_ENSURE},
-		{PROV_USER_ACTIVE, {1, 2000, 1, 0}, PROV_ACT_UNLOCK},
-		{PROV_USER_ACTIVE, {1, 1001, 0, 0}, PROV_ACT_CONFLICT},
-		/* removed in the roster */
-		{PROV_USER_REMOVED, {0, 0, 0, 0}, PROV_ACT_NONE},
-		{PROV_USER_REMOVED, {0, 0, 0, 1}, PROV_ACT_NONE},
-		{PROV_USER_REMOVED, {1, 2000, 0, 0}, PROV_ACT_LOCK},
-		{PROV_USER_REMOVED, {1, 2000, 1, 0}, PROV_ACT_NONE},
-		/* never lock a different local account that shares the name */
-		{PROV_USER_REMOVED, {1, 1001, 0, 0}, PROV_ACT_CONFLICT},
+	    /* active in the roster */
+	    {PROV_USER_ACTIVE, {0, 0, 0, 0}, PROV_ACT_CREATE},
+	    {PROV_USER_ACTIVE, {0, 0, 0, 1}, PROV_ACT_CONFLICT},
+	    {PROV_USER_ACTIVE, {1, 2000, 0, 0}, PROV_ACT_ENSURE},
+	    {PROV_USER_ACTIVE, {1, 2000, 1, 0}, PROV_ACT_UNLOCK},
+	    {PROV_USER_ACTIVE, {1, 1001, 0, 0}, PROV_ACT_CONFLICT},
+	    /* removed in the roster */
+	    {PROV_USER_REMOVED, {0, 0, 0, 0}, PROV_ACT_NONE},
+	    {PROV_USER_REMOVED, {0, 0, 0, 1}, PROV_ACT_NONE},
+	    {PROV_USER_REMOVED, {1, 2000, 0, 0}, PROV_ACT_LOCK},
+	    {PROV_USER_REMOVED, {1, 2000, 1, 0}, PROV_ACT_NONE},
+	    /* never lock a different local account that shares the name */
+	    {PROV_USER_REMOVED, {1, 1001, 0, 0}, PROV_ACT_CONFLICT},
 	};
 	struct prov_user u;
 	size_t i;
@@ -52,7 +52,7 @@ static void test_decide_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decide_table),
+	    cmocka_unit_test(test_decide_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
