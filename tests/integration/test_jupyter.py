@@ -122,7 +122,12 @@ def _nb(cells):
 
 
 def _sources(raw):
-    return [c["source"] for c in json.loads(raw)["cells"]]
+    """Cell sources of a notebook file (nbformat stores them as line lists)."""
+    out = []
+    for c in json.loads(raw)["cells"]:
+        s = c["source"]
+        out.append("".join(s) if isinstance(s, list) else s)
+    return out
 
 
 @pytest.mark.slow
@@ -142,10 +147,14 @@ def test_contents_api_on_the_mount(jupyter, mounts, share, emu):
         assert _sources(read_file(b.path("notebooks", "analysis.ipynb"))) == cells, i
         got = j.ok("GET", api + "analysis.ipynb?content=0")
         assert _ts(got["last_modified"]) <= _ts(last) + 0.001, (got, last)
-    # text files go byte for byte
+    # text files go byte for byte (a new name shows up on the other mount
+    # once its cached listing expires: dir_timeout)
     for i in range(5):
         text = "line %d\n" % i * (i + 1) + "ünïcode ✓\n"
         j.ok("PUT", api + "notes.txt", {"type": "file", "format": "text", "content": text})
+        if i == 0:
+            wait_for(lambda: os.path.exists(b.path("notebooks", "notes.txt")), 5,
+                     what="the new text file on the other mount")
         assert read_file(b.path("notebooks", "notes.txt")) == text.encode()
     # later, once every cache has expired, the file is not "newer" than the save
     time.sleep(2.5)

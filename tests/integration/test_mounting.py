@@ -4,6 +4,7 @@ mount(8), and unmount/SIGTERM flushing what was accepted."""
 import base64
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -50,7 +51,6 @@ def workdir():
     os.mkdir(os.path.join(d, "mnt"))
     yield d
     mountmod.force_unmount(os.path.join(d, "mnt"))
-    import shutil
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -267,15 +267,14 @@ def _daemon_pids_for(mnt):
     return pids
 
 
-def test_fstab_style_mount(azsf_bin, emu, share, workdir, fuse_ok):
-    """mount -t fuse.azsharefs SHARE MNT -o ... (what an fstab line does)."""
+def _mount8_roundtrip(emu, share, workdir, type_, source, env=None):
+    """mount(8) -t TYPE SOURCE MNT -o ... (what an fstab line does), write a
+    file, umount, and check the daemon went away by itself."""
     conn = _conn(workdir, emu.conn_string())
     mnt = os.path.join(workdir, "mnt")
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(azsf_bin) + ":" + env.get("PATH", "/usr/bin:/bin")
     opts = "_netdev,share=%s,conn_file=%s,cache_dir=%s" % (
         share, conn, os.path.join(workdir, "cache"))
-    p = subprocess.run(["mount", "-t", "fuse.azsharefs", share, mnt, "-o", opts],
+    p = subprocess.run(["mount", "-t", type_, source, mnt, "-o", opts],
                        capture_output=True, text=True, timeout=60, env=env)
     try:
         assert p.returncode == 0, p.stdout + p.stderr
@@ -299,3 +298,26 @@ def test_fstab_style_mount(azsf_bin, emu, share, workdir, fuse_ok):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_mount_helper_with_program_source(azsf_bin, emu, share, workdir, fuse_ok):
+    """mount -t fuse /path/to/azsharefs#SHARE MNT -o ...: mount.fuse3 runs our
+    binary with a leading source argument and no -f (it daemonizes)."""
+    _mount8_roundtrip(emu, share, workdir, "fuse", "%s#%s" % (azsf_bin, share))
+
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def test_fstab_type_fuse_azsharefs(azsf_bin, emu, share, workdir, fuse_ok):
+    """mount -t fuse.azsharefs SHARE MNT (the fstab line in the README). mount(8)
+    runs the helper with its own PATH, so azsharefs must be installed."""
+    installed = shutil.which("azsharefs", path=SYSTEM_PATH)
+    if installed is None:
+        pytest.skip("azsharefs is not installed on the system PATH (%s); mount(8) "
+                    "does not use the caller's PATH (cmake --install to test this)"
+                    % SYSTEM_PATH)
+    if os.path.realpath(installed) != os.path.realpath(azsf_bin):
+        pytest.skip("the installed %s is not the binary under test (%s)"
+                    % (installed, azsf_bin))
+    _mount8_roundtrip(emu, share, workdir, "fuse.azsharefs", share)

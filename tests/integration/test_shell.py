@@ -35,14 +35,15 @@ def test_cp_a_in_and_out(mounts, share, scratch):
 def test_tar_extract_and_create(mounts, share, scratch):
     src = _src_tree(scratch)
     tarball = os.path.join(scratch, "src.tar")
-    run(["tar", "-C", src, "-cf", tarball, "."])
+    # pax format keeps sub-second mtimes (the default gnu format has seconds)
+    run(["tar", "--format=posix", "-C", src, "-cf", tarball, "."])
     a = mounts.new(share)
     os.mkdir(a.path("t"))
     run(["tar", "-C", a.path("t"), "-xf", tarball])
     want = tree_snapshot(src)
     assert tree_snapshot(a.path("t")) == want
     # tar c from the mount, writing the archive onto the mount too
-    run(["tar", "-C", a.path("t"), "-cf", a.path("again.tar"), "."])
+    run(["tar", "--format=posix", "-C", a.path("t"), "-cf", a.path("again.tar"), "."])
     out = os.path.join(scratch, "x")
     os.mkdir(out)
     b = mounts.new(share)
@@ -63,9 +64,10 @@ def test_git_init_add_commit_clone(mounts, share, scratch):
     repo = a.path("repo")
     _git(["init", "-q", repo], scratch, scratch)
     make_tree(os.path.join(repo, "src"), seed=3, files=15, max_size=20_000)
+    write_file(os.path.join(repo, "src", "main.py"), b"print('hello')\n")
     _git(["add", "-A"], repo, scratch)
     _git(["commit", "-q", "-m", "first"], repo, scratch)
-    write_file(os.path.join(repo, "src", "file00.txt"), b"changed\n")
+    write_file(os.path.join(repo, "src", "main.py"), b"changed\n")
     _git(["commit", "-q", "-am", "second"], repo, scratch)
     assert _git(["status", "--porcelain"], repo, scratch).stdout == ""
     _git(["fsck", "--strict"], repo, scratch)
@@ -75,7 +77,7 @@ def test_git_init_add_commit_clone(mounts, share, scratch):
     local = os.path.join(scratch, "local-clone")
     b = mounts.new(share)
     _git(["clone", "-q", b.path("repo"), local], scratch, scratch)
-    assert read_file(os.path.join(local, "src", "file00.txt")) == b"changed\n"
+    assert read_file(os.path.join(local, "src", "main.py")) == b"changed\n"
     _git(["fsck", "--strict"], local, scratch)
     assert _git(["status", "--porcelain"], b.path("repo"), scratch).stdout == ""
 
