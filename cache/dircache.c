@@ -131,6 +131,7 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 		mc_node_prune(v, c);
 	}
 	d->listed_at = t0;
+	d->nentries = a->n;
 	if (d != v->root && !d->remote) {
 		d->remote = 1;
 		d->st.is_dir = 1;

@@ -4,6 +4,8 @@
 
 #include "vfs_int.h"
 
+#define MC_LIST_PAGE 5000 /* entries per listing page of the service */
+
 /* v->lock held on entry and exit (dropped during the request): lists dir
  * (all pages) and caches every entry; one listing per directory at a time,
  * concurrent callers wait for it. 0 or -errno (-ENOENT: no such dir). */

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "azsharefs/log.h"
+#include "dircache.h"
 #include "evict.h"
 #include "filecache.h"
 #include "journal.h"
@@ -79,6 +80,35 @@ static int snapshot(struct mc_file *f, struct up_snap *s)
 	return 0;
 }
 
+/* A new file's name: while its directory lists in one page, one listing
+ * confirms the name is still free, for every other new name there as well
+ * (an untar or a burst of creates costs one request per second, not one per
+ * file). Returns 1 when not applicable (then a HEAD decides). */
+static int check_new_by_listing(struct vfs *v, const struct up_snap *s, int *conflict,
+				struct az_stat *rst, int *have_rst)
+{
+	struct mc_node *p, *n;
+	char pp[4096];
+	int rc = 1;
+
+	if (mc_path_parent(s->path, pp, sizeof(pp)) < 0)
+		return 1;
+	pthread_mutex_lock(&v->lock);
+	p = mc_node_find(v, pp);
+	if (p && p->listed_at && !p->listing && p->nentries < MC_LIST_PAGE)
+		rc = mc_dir_list(v, pp);
+	if (rc == 0) {
+		n = mc_node_find(v, s->path);
+		if (n && n->remote) {
+			*rst = n->st;
+			*have_rst = 1;
+			*conflict = 1;
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc == -EAGAIN ? 1 : rc;
+}
+
 /* Is the remote still the version we are based on? Sets *conflict and,
  * when the share answered, rst and have_rst. */
 static int check_remote(struct vfs *v, const struct up_snap *s, int *conflict, struct az_stat *rst,
@@ -91,6 +121,11 @@ static int check_remote(struct vfs *v, const struct up_snap *s, int *conflict, s
 	if (mc_fresh(s->base.valid_at, v->o.conflict_slack_ms))
 		return 0; /* validated recently enough (docs/DESIGN.md) */
 	memset(rst, 0, sizeof(*rst));
+	if (!s->base.remote) {
+		rc = check_new_by_listing(v, s, conflict, rst, have_rst);
+		if (rc <= 0)
+			return rc;
+	}
 	rc = mc_note(v, v->be.stat(v->be.ctx, s->path, rst));
 	if (rc == -ENOENT) {
 		if (s->base.remote)

@@ -46,6 +46,7 @@ struct mc_node {
 	int64_t attr_at;	     /* v->lock; ms the share confirmed st/absence */
 	int64_t listed_at;	     /* v->lock; dirs: ms of cached listing, 0 none */
 	int listing;		     /* v->lock; a list request is in flight */
+	size_t nentries;	     /* v->lock; dirs: entries in that listing */
 	uint64_t seen;		     /* v->lock; listing generation that saw it */
 	char *link;		     /* v->lock; cached symlink target */
 	char link_etag[AZ_ETAG_MAX]; /* v->lock; version link was read from */

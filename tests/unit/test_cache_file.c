@@ -181,6 +181,32 @@ static void test_jupyter_save_budget(void **state)
 	assert_false(fb_exists(&x->fb, "nb/.~a.ipynb"));
 }
 
+static void test_burst_of_creates(void **state)
+{
+	struct fx *x = *state;
+	struct az_stat st;
+	char name[32];
+	int i;
+
+	fb_mkdir(&x->fb, "t");
+	x->o.conflict_slack_ms = 500;
+	x->o.attr_timeout_ms = 60000;
+	x->o.dir_timeout_ms = 60000;
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_getattr(x->v, "t/none", &st), -ENOENT); /* lists t */
+	usleep(600 * 1000); /* the listing is older than the slack */
+	fb_reset(&x->fb);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "t/f%02d", i);
+		assert_int_equal(fx_write_file(x->v, name, name, strlen(name)), 0);
+	}
+	/* one listing re-confirms every new name; no HEAD per file */
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 20);
+	assert_int_equal(fb_calls(&x->fb, FB_STAT), 0);
+	assert_true(fb_calls(&x->fb, FB_LIST) >= 1 && fb_calls(&x->fb, FB_LIST) <= 2);
+	assert_int_equal(fb_count_prefix(&x->fb, "t/f"), 20);
+}
+
 static void test_setattr_folded_into_upload(void **state)
 {
 	struct fx *x = *state;
@@ -435,6 +461,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_trunc_no_download, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_trunc_stale_attrs_one_stat, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_jupyter_save_budget, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_burst_of_creates, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_folded_into_upload, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_write_mtime_carried, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_clean_file, fx_setup, fx_teardown),
