@@ -1,275 +1,231 @@
 #!/usr/bin/env python3
 """azsharefs benchmarks: time and REST requests per user-visible workload.
 
-Not a test: it asserts nothing and prints a table. Each workload runs on local
-disk, on a plain FUSE passthrough of a local directory, and on azsharefs
+Not a test: it asserts nothing about speed; it prints tables and says which
+targets from the cache issue were met. Each workload runs on local disk, on
+a plain FUSE passthrough of a local directory, and on azsharefs
 (close-to-open and write-back) over the bundled emulator at each injected
-latency. "durable" is when the emulator stopped receiving requests after the
-workload returned (all uploads done); "req" counts REST requests.
+latency, one target at a time (only one mount and one emulator exist at
+once, and both are stopped by PID when the target is done, even on errors).
 
-    bench.py [--latency 0,10] [--large-mib 1024] [--only NAME,...] [--quick]
+Columns: seconds until the workload returned; "durable" = seconds until the
+last request reached the emulator (polled every 50 ms; the journal must be
+empty too); req = REST requests the emulator counted from the start of the
+workload until durable (GET /_emulator/stats after POST /_emulator/reset).
+
+    run.sh [--quick] [--latency 0,10] [--only untar,saves,...]
+           [--targets local,passthrough,c2o,wb] [--large-mib N]
+           [--writeback S] [--json FILE] [--md FILE]
 """
 import argparse
+import json
 import os
+import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-import emulator  # noqa: E402
-
-BUILD = os.environ.get("AZSF_BUILD", os.path.join(ROOT, "build"))
-AZSHAREFS = os.path.join(BUILD, "fs", "azsharefs")
-PASSTHROUGH = os.path.join(BUILD, "tests", "bench", "azsf-passthrough")
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+import targets  # noqa: E402
+import workloads  # noqa: E402
 
 
-def wait_mounted(path, proc, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open("/proc/self/mountinfo") as f:
-            if any(line.split()[4] == path for line in f):
-                return
-        if proc.poll() is not None:
-            raise RuntimeError("mount exited: %s" % proc.stderr.read())
-        time.sleep(0.05)
-    raise RuntimeError("mount did not appear at %s" % path)
+class WorkloadTimeout(Exception):
+    pass
 
 
-class Target:
-    """A place to run a workload: local dir, passthrough, or azsharefs."""
-
-    def __init__(self, kind, latency=0, delay=0):
-        self.kind, self.latency, self.delay = kind, latency, delay
-        self.tmp = tempfile.mkdtemp(prefix="azsf-bench-")
-        self.path = os.path.join(self.tmp, "mnt")
-        os.mkdir(self.path)
-        self.proc = None
-        self.emu = None
-
-    @property
-    def name(self):
-        if self.kind == "azsharefs":
-            mode = "write-back %gs" % self.delay if self.delay else "close-to-open"
-            return "azsharefs %s @%d ms" % (mode, self.latency)
-        return self.kind
-
-    def __enter__(self):
-        if self.kind == "passthrough":
-            src = os.path.join(self.tmp, "src")
-            os.mkdir(src)
-            self.proc = subprocess.Popen([PASSTHROUGH, src, self.path, "-f"],
-                                         stderr=subprocess.PIPE, text=True)
-            wait_mounted(self.path, self.proc)
-        elif self.kind == "azsharefs":
-            self.emu = emulator.Emulator(latency_ms=self.latency,
-                                         data_dir=os.path.join(self.tmp, "data"))
-            self.emu.start()
-            self.emu.create_share("bench")
-            conn = self.emu.write_conn_file(os.path.join(self.tmp, "conn"))
-            opts = "share=bench,conn_file=%s,cache_dir=%s,writeback_delay=%g" % (
-                conn, os.path.join(self.tmp, "cache"), self.delay)
-            self.proc = subprocess.Popen([AZSHAREFS, self.path, "-f", "-o", opts],
-                                         stderr=subprocess.PIPE, text=True)
-            wait_mounted(self.path, self.proc)
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc:
-            subprocess.run(["fusermount3", "-u", self.path], stderr=subprocess.DEVNULL)
-            try:
-                self.proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                subprocess.run(["umount", "-l", self.path], stderr=subprocess.DEVNULL)
-        if self.emu:
-            self.emu.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def reset(self):
-        if self.emu:
-            self.emu.reset()
-
-    def requests(self):
-        return self.emu.stats()["total"] if self.emu else None
-
-    def quiesce(self, t0, idle=0.5, limit=600):
-        """Seconds from t0 until the share stopped receiving requests."""
-        if not self.emu:
-            return None
-        last, last_change = self.requests(), time.monotonic()
-        while time.monotonic() - last_change < idle + self.delay:
-            time.sleep(0.1)
-            now = self.requests()
-            if now != last:
-                last, last_change = now, time.monotonic()
-            if time.monotonic() - t0 > limit:
-                break
-        return last_change - t0
+def _alarm(signum, frame):
+    raise WorkloadTimeout("workload timed out")
 
 
-# ---- workloads: each takes a directory, prepares outside the timing ----
-
-def make_tarball(tmp, n=2000):
-    src = os.path.join(tmp, "tree")
-    for i in range(n):
-        d = os.path.join(src, "d%02d" % (i % 40))
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "f%04d.py" % i), "wb") as f:
-            f.write(os.urandom(1024 + (i * 7919) % (15 * 1024)))
-    tar = os.path.join(tmp, "tree.tar")
-    subprocess.run(["tar", "cf", tar, "-C", src, "."], check=True)
-    return tar
+def _terminate(signum, frame):
+    raise SystemExit("bench: stopped by signal %d" % signum)
 
 
-def make_repo(tmp, n=1500):
-    repo = os.path.join(tmp, "repo")
-    os.makedirs(repo)
-    for i in range(n):
-        d = os.path.join(repo, "pkg%02d" % (i % 30))
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "m%04d.py" % i), "w") as f:
-            f.write(("x = %d\n" % i) * (20 + i % 200))
-    env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@x",
-               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@x")
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "x"]):
-        subprocess.run(cmd, cwd=repo, check=True, env=env)
-    return repo
+def cpu_seconds(pid):
+    """utime + stime of one process (all its threads) in seconds; None when
+    it is gone."""
+    if not pid:
+        return None
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
-def wl_untar(d, fx):
-    subprocess.run(["tar", "xf", fx["tar"], "-C", d], check=True)
+def cpu_snapshot(t):
+    return {k: cpu_seconds(pid) for k, pid in t.info().items()}
 
 
-def wl_git_clone(d, fx):
-    subprocess.run(["git", "clone", "-q", "--no-hardlinks", fx["repo"],
-                    os.path.join(d, "clone")], check=True)
+def cpu_delta(a, b):
+    out = {}
+    for k in a:
+        if a[k] is not None and b.get(k) is not None:
+            out[k.replace("_pid", "")] = round(b[k] - a[k], 2)
+    return out
 
 
-def wl_notebook_saves(d, fx, n=100):
-    nb = os.path.join(d, "nb.ipynb")
-    with open(nb, "wb") as f:
-        f.write(os.urandom(200 * 1024))
-    for i in range(n):  # what jupyter-server 1.23 does on every save
-        tmp = os.path.join(d, ".~nb.ipynb")
-        shutil.copy2(nb, tmp)
-        os.chmod(tmp, 0o600)
-        fd = os.open(nb, os.O_WRONLY | os.O_TRUNC)
-        os.write(fd, os.urandom(200 * 1024))
-        os.fsync(fd)
-        os.close(fd)
-        os.unlink(tmp)
-
-
-def wl_create_empty(d, fx, n=10000):
-    sub = os.path.join(d, "many")
-    os.mkdir(sub)
-    for i in range(n):
-        os.close(os.open(os.path.join(sub, "e%05d" % i), os.O_CREAT | os.O_WRONLY, 0o644))
-
-
-def wl_ls_cold(d, fx):
-    subprocess.run(["ls", "-l", os.path.join(d, "many")], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-wl_ls_hot = wl_ls_cold
-
-
-def wl_reread(d, fx):
-    for root, _, files in os.walk(os.path.join(d, "tree")):
-        for name in files:
-            with open(os.path.join(root, name), "rb") as f:
-                f.read()
-
-
-def wl_seq_write(d, fx):
-    block = os.urandom(1 << 20)
-    with open(os.path.join(d, "big"), "wb") as f:
-        for _ in range(fx["large_mib"]):
-            f.write(block)
-
-
-def wl_seq_read(d, fx):
-    with open(os.path.join(d, "big"), "rb") as f:
-        while f.read(1 << 20):
-            pass
-
-
-WORKLOADS = [  # name, function, setup run untimed before it (on the same target)
-    ("untar 2,000 small files", wl_untar, None),
-    ("re-read 2,000 small files (hot)", wl_reread, "untar"),
-    ("100 Jupyter-style saves", wl_notebook_saves, None),
-    ("create 10,000 empty files", wl_create_empty, None),
-    ("ls -l 10,000 entries, cold", wl_ls_cold, None),
-    ("ls -l 10,000 entries, hot", wl_ls_hot, None),
-    ("git clone, 1,500 files", wl_git_clone, None),
-    ("sequential write (large)", wl_seq_write, None),
-    ("sequential read (large)", wl_seq_read, None),
-]
-
-
-def run_target(t, fx, only):
-    rows = []
-    work = os.path.join(t.path, "w")
-    os.mkdir(work)
-    for name, fn, setup in WORKLOADS:
-        if only and not any(o in name for o in only):
-            continue
-        if setup == "untar" and not os.path.isdir(os.path.join(work, "tree")):
-            os.mkdir(os.path.join(work, "tree"))
-            subprocess.run(["tar", "xf", fx["tar"], "-C", os.path.join(work, "tree")],
-                           check=True)
-            t.quiesce(time.monotonic())
-        if "cold" in name and t.emu:  # drop our caches: remount is too slow; wait out the timeouts
-            time.sleep(2.5)
-        t.reset()
+def timed(t, w, fx, timeout):
+    """Runs one workload on t: clock, alarm, settle. Returns a result dict."""
+    cpu0 = cpu_snapshot(t)
+    t.reset()
+    signal.alarm(timeout)
+    try:
         t0 = time.monotonic()
-        fn(work, fx)
-        elapsed = time.monotonic() - t0
-        durable = t.quiesce(t0)
-        rows.append((name, t.name, elapsed, durable, t.requests()))
-        print("  %-34s %-34s %8.2f s  durable %s  req %s" % (
-            name, t.name, elapsed, "%.2f" % durable if durable is not None else "-",
-            t.requests() if t.emu else "-"), flush=True)
+        w.run(t.path, fx)
+        t_ret = time.monotonic()
+    finally:
+        signal.alarm(0)
+    durable, total, ops = t.settle(t0, t_ret)
+    return {"seconds": round(t_ret - t0, 3), "durable": round(durable, 3),
+            "requests": total, "ops": ops, "cpu": cpu_delta(cpu0, cpu_snapshot(t))}
+
+
+def run_target(t, wls, selected, fx, ctx, args):
+    """All selected workloads on one started target; a failure is recorded
+    and the target goes on, a timeout ends the target."""
+    rows, done = [], set()
+    by_key = {w.key: w for w in wls}
+    for w in wls:
+        if w.key not in selected:
+            continue
+        row = {"workload": w.key, "title": w.title, "target": t.label, "kind": t.kind,
+               "latency": t.latency, "delay": t.delay, "n": w.n, "unit": w.unit}
+        try:
+            if w.needs and w.needs not in done:
+                dep = by_key[w.needs]
+                if dep.pre:
+                    dep.pre(t, fx, ctx)
+                timed(t, dep, fx, args.timeout)
+                done.add(dep.key)
+            row["note"] = w.pre(t, fx, ctx) if w.pre else ""
+            row.update(timed(t, w, fx, args.timeout))
+            done.add(w.key)
+        except WorkloadTimeout:
+            row["error"] = "timed out after %d s" % args.timeout
+            rows.append(row)
+            print("  %-44s %s" % (w.title, row["error"]), flush=True)
+            break
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            row["error"] = "%s: %s" % (type(e).__name__, e)
+        rows.append(row)
+        print("  " + report.progress_line(row), flush=True)
     return rows
 
 
-def main():
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine_info():
+    info = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "kernel": platform.release(),
+            "load_start": loadavg(),
+            "cpus": os.cpu_count(), "python": platform.python_version()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(l.split(":", 1)[1].strip() for l in f
+                               if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        info["commit"] = subprocess.run(["git", "-C", targets.ROOT, "rev-parse", "--short",
+                                         "HEAD"], capture_output=True, text=True,
+                                        timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--latency", default="0,10")
-    ap.add_argument("--writeback", type=float, default=1.0)
-    ap.add_argument("--large-mib", type=int, default=1024)
-    ap.add_argument("--only", default="")
-    ap.add_argument("--quick", action="store_true", help="smaller large file, one latency")
-    args = ap.parse_args()
+    ap.add_argument("--latency", default="0,10", help="emulator latencies in ms")
+    ap.add_argument("--writeback", type=float, default=1.0,
+                    help="writeback_delay (s) of the write-back targets")
+    ap.add_argument("--large-mib", type=int, default=None,
+                    help="size of the sequential file (default 1024, --quick 64)")
+    ap.add_argument("--only", default="", help="workload keys: " +
+                    ",".join(w.key for w in workloads.workloads({"large_mib": 0})))
+    ap.add_argument("--targets", default="local,passthrough,c2o,wb")
+    ap.add_argument("--quick", action="store_true",
+                    help="latency 10 only, 64 MiB sequential file")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per workload")
+    ap.add_argument("--opt", action="append", default=[],
+                    help="extra azsharefs -o key=value (repeatable)")
+    ap.add_argument("--json", help="write all results as JSON here")
+    ap.add_argument("--md", help="write the markdown tables here")
+    args = ap.parse_args(argv)
     if args.quick:
-        args.large_mib, args.latency = 64, "10"
-    only = [o for o in args.only.split(",") if o]
-    tmp = tempfile.mkdtemp(prefix="azsf-bench-fx-")
-    fx = {"tar": make_tarball(tmp), "repo": make_repo(tmp), "large_mib": args.large_mib}
-    targets = [Target("local disk"), Target("passthrough")]
-    for lat in (int(x) for x in args.latency.split(",")):
-        targets.append(Target("azsharefs", lat, 0))
-        targets.append(Target("azsharefs", lat, args.writeback))
+        if args.latency == "0,10":
+            args.latency = "10"
+        if args.large_mib is None:
+            args.large_mib = 64
+    if args.large_mib is None:
+        args.large_mib = 1024
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    latencies = [int(x) for x in args.latency.split(",") if x]
+    which = set(args.targets.split(","))
+    extra = dict(o.split("=", 1) for o in args.opt)
+    base = tempfile.mkdtemp(prefix="azsf-bench-")
+    os.chmod(base, 0o755)
+    for k in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"):
+        os.environ[k] = os.path.join(base, "jupyter")
+    os.environ["AZSF_BENCH_HOME"] = base
+    info = machine_info()
+    info.update(command=" ".join(["tests/bench/run.sh"] + (argv or sys.argv[1:])),
+                writeback_delay=args.writeback, large_mib=args.large_mib, opts=extra)
     rows = []
     try:
-        for t in targets:
-            print("== %s" % t.name, flush=True)
-            with t:
-                rows += run_target(t, fx, only)
+        print("bench: building fixtures in %s" % base, flush=True)
+        os.makedirs(os.path.join(base, "fx"))
+        fx = workloads.make_fixtures(os.path.join(base, "fx"), args.large_mib)
+        wls = workloads.workloads(fx)
+        keys = [w.key for w in wls]
+        selected = set(args.only.split(",")) - {""} if args.only else set(keys)
+        unknown = selected - set(keys)
+        if unknown:
+            raise SystemExit("bench: unknown workload(s) %s; known: %s"
+                             % (",".join(sorted(unknown)), ",".join(keys)))
+        timeouts = [float(extra.get(k, 2)) for k in ("attr_timeout", "dir_timeout")]
+        ctx = {"expire_s": max(timeouts) + 0.5}
+        for make in targets.target_factories(base, latencies, args.writeback, which, extra):
+            t = make()
+            try:
+                print("== %s" % t.label, flush=True)
+                t.start()
+                rows += run_target(t, wls, selected, fx, ctx, args)
+            finally:
+                t.close()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("\n| workload | target | seconds | durable s | requests |")
-    print("|---|---|---|---|---|")
-    for name, target, el, dur, req in rows:
-        print("| %s | %s | %.2f | %s | %s |" % (
-            name, target, el, "%.2f" % dur if dur is not None else "-",
-            req if req is not None else "-"))
+        shutil.rmtree(base, ignore_errors=True)
+        info["load_end"] = loadavg()
+        text = report.render(rows, info)
+        print("\n" + text)
+        if args.md:
+            with open(args.md, "w") as f:
+                f.write(text)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"info": info, "rows": rows}, f, indent=1)
+    return 1 if any("error" in r for r in rows) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,27 @@
 #!/usr/bin/env bash
-# Runs the benchmarks (not tests): builds, then prints a table of times and requests.
+# Runs the benchmarks (not tests): builds azsharefs and the FUSE passthrough
+# baseline, then runs every workload on local disk, the passthrough and
+# azsharefs (close-to-open and write-back, over the emulator at each latency)
+# and prints the tables. One command, nothing left behind (bench.py stops
+# every mount and emulator it started, by PID, also on errors and SIGTERM).
+#
+#   bash tests/bench/run.sh                      full run: 0 and 10 ms, 1 GiB file
+#   bash tests/bench/run.sh --quick              10 ms only, 64 MiB file
+#   bash tests/bench/run.sh --latency 10 --only untar,saves,jsave
+#   bash tests/bench/run.sh --targets passthrough,wb --large-mib 256
+#   bash tests/bench/run.sh --json out.json --md out.md
+# Env: AZSF_BUILD=build dir (default build-bench/, configured and built here
+#      unless AZSF_BENCH_NOBUILD=1); AZSF_BENCH_TIMEOUT=whole-run limit in s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash scripts/build.sh build
-AZSF_BUILD=$PWD/build exec /usr/bin/python3 tests/bench/bench.py "$@"
+build=${AZSF_BUILD:-$PWD/build-bench}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+if [[ ${AZSF_BENCH_NOBUILD:-0} != 1 ]]; then
+  echo "bench: building azsharefs and azsf-passthrough in $build"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target azsharefs azsf-passthrough >/dev/null
+fi
+export AZSF_BUILD=$build
+# SIGTERM at the limit: bench.py turns it into an exception and cleans up.
+exec timeout --kill-after=120 "${AZSF_BENCH_TIMEOUT:-5400}" \
+  /usr/bin/python3 tests/bench/bench.py "$@"

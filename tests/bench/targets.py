@@ -1,0 +1,252 @@
+"""Where a benchmark workload runs: local disk, FUSE passthrough, azsharefs.
+
+Every target owns one scratch directory and everything it starts (the
+passthrough daemon, the emulator, the azsharefs daemon) and stops it by PID
+in close(), which never raises and is safe to call twice: the harness calls
+it from a finally block, so no mount and no emulator is left behind even
+when a workload fails or the run is interrupted (SIGTERM/SIGINT become
+exceptions in bench.py).
+
+Interface used by bench.py:
+    t.start(); t.path (the directory the workloads use); t.remount()
+    t.reset(); t.settle(t0, t_ret) -> (durable_s, total_requests, ops)
+    t.close()
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import emulator  # noqa: E402
+from mount import Mount, force_unmount, is_fuse_mounted  # noqa: E402
+
+
+def build_dir():
+    d = os.environ.get("AZSF_BUILD", os.path.join(ROOT, "build-bench"))
+    return d if os.path.isabs(d) else os.path.join(ROOT, d)
+
+
+def binary(*parts):
+    p = os.path.join(build_dir(), *parts)
+    if not os.access(p, os.X_OK):
+        raise RuntimeError("%s not built (run tests/bench/run.sh, or set AZSF_BUILD)" % p)
+    return p
+
+
+def wait_until(pred, timeout, what, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(step)
+    raise RuntimeError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+class Target:
+    """Local disk: a plain directory. The base of the FUSE targets."""
+    kind = "local"
+    label = "local disk"
+    emu = None
+    delay = 0.0
+    latency = 0
+
+    def __init__(self, base):
+        self.tmp = tempfile.mkdtemp(prefix="azsf-bench-%s-" % self.kind, dir=base)
+        os.chmod(self.tmp, 0o755)
+        self.mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(self.mnt)
+        self.path = os.path.join(self.mnt, "w")
+
+    def start(self):
+        os.makedirs(self.path, exist_ok=True)
+        return self
+
+    def remount(self):
+        """Drop what the mount caches in memory; a plain directory has no mount."""
+        return False
+
+    def reset(self):
+        pass
+
+    def stats(self):
+        return None
+
+    def settle(self, t0, t_ret, limit=600):
+        return t_ret - t0, None, {}
+
+    def info(self):
+        return {}
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Passthrough(Target):
+    """tests/bench/passthrough.c over a local directory (1 s kernel timeouts)."""
+    kind = "passthrough"
+    label = "FUSE passthrough"
+
+    def __init__(self, base):
+        super().__init__(base)
+        self.src = os.path.join(self.tmp, "src")
+        os.mkdir(self.src)
+        self.proc = None
+        self.log = None
+
+    def _mount(self):
+        self.log = open(os.path.join(self.tmp, "passthrough.log"), "ab")
+        self.proc = subprocess.Popen([binary("tests", "bench", "azsf-passthrough"),
+                                      self.src, self.mnt, "-f"],
+                                     stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: is_fuse_mounted(self.mnt) or self.proc.poll() is not None,
+                   20, "the passthrough mount")
+        if self.proc.poll() is not None:
+            raise RuntimeError("azsf-passthrough exited with %s" % self.proc.returncode)
+
+    def _unmount(self):
+        ok = force_unmount(self.mnt)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+            self.proc = None
+        if self.log:
+            self.log.close()
+            self.log = None
+        return ok
+
+    def start(self):
+        self._mount()
+        return super().start()
+
+    def remount(self):
+        self._unmount()
+        self._mount()
+        return True
+
+    def close(self):
+        try:
+            self._unmount()
+        finally:
+            if self.proc is not None and self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            if not is_fuse_mounted(self.mnt):
+                super().close()
+
+
+class Azsharefs(Target):
+    """azsharefs over its own emulator at an injected latency.
+
+    The emulator and the cache dir live under the target's scratch dir;
+    remount() stops the daemon (which uploads everything first) and mounts
+    the same cache dir again, so kernel and in-memory caches are cold while
+    the local file copies survive."""
+    kind = "azsharefs"
+
+    def __init__(self, base, latency, delay, extra_opts=None):
+        super().__init__(base)
+        self.latency, self.delay = latency, delay
+        self.extra_opts = dict(extra_opts or {})
+        mode = "write-back %gs" % delay if delay else "close-to-open"
+        self.label = "azsharefs %s @%d ms" % (mode, latency)
+        self.emu = emulator.Emulator(latency_ms=latency,
+                                     data_dir=os.path.join(self.tmp, "emu"))
+        self.cache = os.path.join(self.tmp, "cache")
+        self.mount = None
+
+    def start(self):
+        self.emu.start()
+        self.emu.create_share("bench")
+        opts = {"writeback_delay": "%g" % self.delay}
+        opts.update(self.extra_opts)
+        workdir = os.path.join(self.tmp, "m")
+        os.makedirs(workdir, exist_ok=True)
+        self.mount = Mount(self.emu, "bench", opts=opts, cache_dir=self.cache,
+                           binary=binary("fs", "azsharefs"), workdir=workdir)
+        # Mount() makes its own mnt/ under workdir: use that one.
+        self.mnt = self.mount.mnt
+        self.path = os.path.join(self.mnt, "w")
+        self.mount.start()
+        os.makedirs(self.path, exist_ok=True)
+        return self
+
+    def remount(self):
+        self.mount.stop(check=False)
+        self.mount.start()
+        return True
+
+    def reset(self):
+        self.emu.reset()
+
+    def stats(self):
+        return self.emu.stats()
+
+    def journal_empty(self):
+        try:
+            return not any(not n.startswith(".") and ".tmp." not in n
+                           for n in os.listdir(os.path.join(self.cache, "journal")))
+        except FileNotFoundError:
+            return True
+
+    def settle(self, t0, t_ret, limit=600, idle=0.6, step=0.05):
+        """Waits until the share is quiet and nothing is journaled.
+
+        Returns (durable, total, ops): durable = seconds from t0 to the last
+        request the emulator received (no earlier than t_ret), measured by
+        polling its counters every `step` s; quiet = no new request for
+        `idle` s, at least delay + idle after t_ret, and an empty journal."""
+        last = self.emu.stats()["total"]
+        last_change = t_ret
+        while True:
+            time.sleep(step)
+            now = time.monotonic()
+            total = self.emu.stats()["total"]
+            if total != last:
+                last, last_change = total, now
+            quiet = (now - last_change >= idle and now - t_ret >= self.delay + idle)
+            if quiet and self.journal_empty():
+                break
+            if now - t0 > limit:
+                raise RuntimeError("share still busy %ss after the workload started" % limit)
+        st = self.emu.stats()
+        return max(last_change, t_ret) - t0, st["total"], dict(st.get("ops", {}))
+
+    def info(self):
+        return {"daemon_pid": self.mount.proc.pid if self.mount and self.mount.proc else None,
+                "emulator_pid": self.emu.proc.pid if self.emu.proc else None}
+
+    def close(self):
+        try:
+            if self.mount is not None:
+                self.mount.cleanup()
+        finally:
+            try:
+                self.emu.stop()
+            finally:
+                if not is_fuse_mounted(self.mnt):
+                    shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def target_factories(base, latencies, delay, which, extra_opts=None):
+    """Constructors (called one at a time, so only one target exists at
+    once) for: which = subset of local, passthrough, c2o, wb."""
+    out = []
+    if "local" in which:
+        out.append(lambda: Target(base))
+    if "passthrough" in which:
+        out.append(lambda: Passthrough(base))
+    for lat in latencies:
+        if "c2o" in which:
+            out.append(lambda lat=lat: Azsharefs(base, lat, 0, extra_opts))
+        if "wb" in which:
+            out.append(lambda lat=lat: Azsharefs(base, lat, delay, extra_opts))
+    return out
