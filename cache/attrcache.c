@@ -145,6 +145,8 @@ int mc_revalidate(struct vfs *v, const char *path, struct az_stat *st)
 	if (rc == 0 && n)
 		mc_dir_apply(v, n, st, mc_now_ms());
 	else if (rc == -ENOENT && n) {
+		if (n->file && !mc_file_dirty(n->file))
+			mc_file_detach(v, n->file); /* gone: handles keep the copy */
 		n->remote = 0;
 		n->attr_at = mc_now_ms();
 	}

@@ -88,8 +88,8 @@ static int open_trunc(struct vfs *v, struct vfs_file *fh, const char *path, int 
 	pthread_mutex_unlock(&v->lock);
 	if (!local && !fresh) {
 		rc = mc_revalidate(v, path, &st);
-		if (rc < 0 && rc != -ENOENT && !mc_is_net_err(rc))
-			return rc;
+		if (rc < 0 && !mc_is_net_err(rc))
+			return rc; /* -ENOENT: deleted by another node meanwhile */
 	}
 	pthread_rwlock_wrlock(&f->data_lock);
 	pthread_mutex_lock(&v->lock);

@@ -218,6 +218,11 @@ static void done_conflict(struct vfs *v, struct mc_file *f, const struct up_snap
 		mc_file_set_remote(v, f, rst);
 		f->stale = 1; /* next read downloads the share's version */
 	} else if (f->node) {
+		if (have_rst) {
+			f->node->remote = 1;
+			f->node->st = *rst;
+			f->node->attr_at = now;
+		}
 		mc_file_detach(v, f); /* a directory took the name */
 	}
 }

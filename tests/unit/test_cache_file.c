@@ -44,6 +44,7 @@ static void test_reopen_changed(void **state)
 	struct fx *x = *state;
 	struct vfs_file *fh = NULL;
 	char buf[32] = {0};
+	struct az_stat st;
 	char *s;
 
 	fb_put(&x->fb, "f", "old", 3);
@@ -64,6 +65,8 @@ static void test_reopen_changed(void **state)
 	fb_del(&x->fb, fb_find(&x->fb, "f"));
 	pthread_mutex_unlock(&x->fb.lock);
 	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), -ENOENT);
+	assert_int_equal(vfs_getattr(x->v, "f", &st), -ENOENT); /* no ghost left */
+	assert_int_equal(vfs_open(x->v, "f", O_WRONLY | O_TRUNC, &fh), -ENOENT);
 }
 
 static void test_open_errors(void **state)
