@@ -47,6 +47,22 @@ static int lstat_fresh(const char *path, struct stat *st)
 	return -1;
 }
 
+/* mkdir that waits out a parent cached as absent (ENOENT although another
+ * node, or our own mkdir -p a moment ago, made it). */
+static int mkdir_fresh(const char *path, mode_t mode)
+{
+	int tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		if (mkdir(path, mode) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+		usleep(100000);
+	}
+	return -1;
+}
+
 int prov_home_notebooks(const char *mnt, const struct prov_user *u, int *changed, char *err,
 			size_t errlen)
 {
@@ -65,7 +81,7 @@ int prov_home_notebooks(const char *mnt, const struct prov_user *u, int *changed
 		snprintf(err, errlen, "cannot create '%s': %s", parent, strerror(-rc));
 		return rc;
 	}
-	if (mkdir(path, 0700) == 0) {
+	if (mkdir_fresh(path, 0700) == 0) {
 		if (chown(path, (uid_t)u->uid, (gid_t)u->gid) < 0 || chmod(path, 0700) < 0) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot give '%s' to uid %lu: %s", path, u->uid,
