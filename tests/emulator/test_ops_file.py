@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import re
+import time
 
 
 
@@ -155,8 +156,17 @@ def test_put_range_rules(cli):
     assert r.h("x-ms-content-length") == "16"
     assert r.body.endswith(b"<Ranges><Range><Start>8</Start><End>11</End></Range></Ranges>")
     assert cli.get("share1/r").body == b"\0" * 8 + b"efgh" + b"\0" * 4
+    # Put Range keeps the last-write time only with x-ms-file-last-write-time:
+    # Preserve (2021-06-08+); x-ms-file-last-write-mode is not a service header
+    written = cli.request("HEAD", "share1/r").h("x-ms-file-last-write-time")
+    time.sleep(0.02)
+    r = cli.put_range("share1/r", 12, b"ijkl", {"x-ms-file-last-write-time": "Preserve"})
+    assert r.status == 201 and r.h("x-ms-file-last-write-time") == written
+    assert cli.request("HEAD", "share1/r").h("x-ms-file-last-write-time") == written
     r = cli.put_range("share1/r", 12, b"ijkl", {"x-ms-file-last-write-mode": "preserve"})
-    assert r.status == 201
+    assert r.status == 201 and r.h("x-ms-file-last-write-time") > written
+    r = cli.put_range("share1/r", 12, b"ijkl", {"x-ms-file-last-write-time": "later"})
+    assert r.status == 400 and r.code == "InvalidHeaderValue"
     big = b"q" * (4 * 1024 * 1024 + 1)
     cli.request("PUT", "share1/r", "comp=properties", {"x-ms-content-length": str(len(big))})
     r = cli.put_range("share1/r", 0, big)

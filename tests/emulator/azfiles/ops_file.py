@@ -243,11 +243,12 @@ def delete_file(ctx, req):
 
 
 def _write_mode(req):
-    raw = req.h("x-ms-file-last-write-mode")
+    # Put Range (2021-06-08+): x-ms-file-last-write-time: Now (default) | Preserve
+    raw = req.h("x-ms-file-last-write-time")
     if raw is None:
         return "now"
     if raw.strip().lower() not in ("now", "preserve"):
-        raise invalid_header("x-ms-file-last-write-mode", raw)
+        raise invalid_header("x-ms-file-last-write-time", raw)
     return raw.strip().lower()
 
 
