@@ -83,6 +83,9 @@ def test_permissions(cli):
     assert r.status == 200 and json.loads(r.body)["permission"] == SDDL
     r = cli.request("GET", "share1", "restype=share&comp=filepermission",
                     {"x-ms-file-permission-key": "1*2"})
+    assert r.status == 400 and r.code == "FileInvalidPermissionKey"
+    r = cli.request("GET", "share1", "restype=share&comp=filepermission",
+                    {"x-ms-file-permission-key": "not-a-key"})
     assert r.status == 400 and r.code == "InvalidHeaderValue"
     for bad in (b'{"permission": "garbage"}', b"not json", b'{"permission": "O:BAG:"}',
                 b'{"permission": "D:(A;;FA)"}'):
@@ -98,6 +101,8 @@ def test_permissions(cli):
     r = cli.request("GET", "share1", "restype=directory&comp=list&include=PermissionKey")
     assert r.body.count(("<PermissionKey>%s</PermissionKey>" % key).encode()) == 2
     r = cli.create_file("share1/badkey", 0, {"x-ms-file-permission-key": "9*9"})
+    assert r.status == 400 and r.code == "FileInvalidPermissionKey"
+    r = cli.create_file("share1/badkey", 0, {"x-ms-file-permission-key": "9-9"})
     assert r.status == 400 and r.code == "InvalidHeaderValue"
     r = cli.create_file("share1/badsddl", 0, {"x-ms-file-permission": "nonsense"})
     assert r.status == 400 and r.code == "FileInvalidPermission"

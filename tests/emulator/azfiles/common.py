@@ -70,6 +70,16 @@ def store_permission(store, sh, text, fmt="sddl"):
     return key
 
 
+def known_key(sh, key):
+    """A permission key of this share: malformed -> InvalidHeaderValue,
+    well formed but never created -> FileInvalidPermissionKey (documented)."""
+    if not re.fullmatch(r"\d+\*\d+", key.strip()):
+        raise invalid_header("x-ms-file-permission-key", key)
+    if key.strip() not in sh.p.get("perms", {}):
+        raise StorageError("FileInvalidPermissionKey")
+    return key.strip()
+
+
 def default_key(store, sh, is_dir):
     return store_permission(store, sh, DEFAULT_DIR_SDDL if is_dir else DEFAULT_FILE_SDDL)
 
@@ -84,9 +94,7 @@ def resolve_permission(req, store, sh, is_dir, creating):
     if perm is not None and key is not None:
         raise invalid_header("x-ms-file-permission-key", key)
     if key is not None:
-        if key not in sh.p.get("perms", {}):
-            raise invalid_header("x-ms-file-permission-key", key)
-        return key
+        return known_key(sh, key)
     if perm is None or perm.lower() == ("inherit" if creating else "preserve"):
         return default_key(store, sh, is_dir) if creating else None
     if perm.lower() in ("inherit", "preserve"):

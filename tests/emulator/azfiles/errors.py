@@ -26,6 +26,8 @@ MESSAGES = {
     "ConditionHeadersNotSupported": (400, "Condition headers are not supported."),
     "DirectoryNotEmpty": (409, "The specified directory is not empty."),
     "FileInvalidPermission": (400, "The specified permission is not valid."),
+    "FileInvalidPermissionKey": (400, "The specified file permission key does not exist "
+                                      "in the share."),
     "InvalidFileOrDirectoryPathName": (400, "File or directory path is too long."),
     "InvalidHeaderValue": (400, "The value for one of the HTTP headers is not in the "
                            "correct format."),

@@ -158,9 +158,7 @@ def get_permission(ctx, req):
     key = req.h("x-ms-file-permission-key")
     if key is None:
         raise missing_header("x-ms-file-permission-key")
-    perm = sh.p.get("perms", {}).get(key.strip())
-    if perm is None:
-        raise invalid_header("x-ms-file-permission-key", key)
+    perm = sh.p["perms"][common.known_key(sh, key)]
     out = {"permission": perm["permission"]}
     if util.version_at_least(req.version, "2024-11-04"):
         out["format"] = perm.get("format", "sddl")
