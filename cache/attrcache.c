@@ -100,6 +100,8 @@ int mc_lookup(struct vfs *v, const char *path, struct mc_node **out)
 	rc = parent_not_dir(v, path);
 	if (rc < 0)
 		return rc;
+	if (*out && mc_node_visible(*out) && mc_offline_recent(v))
+		return 0; /* the share is down: stale attributes, no waiting */
 	mc_path_parent(path, pp, sizeof(pp));
 	for (attempt = 0; attempt < 3; attempt++) {
 		rc = mc_dir_list(v, pp);

@@ -238,6 +238,8 @@ static int fresh_listing(struct vfs *v, const char *path)
 
 	if (d && mc_fresh(d->listed_at, v->o.dir_timeout_ms))
 		return 0;
+	if (d && d->listed_at && mc_offline_recent(v))
+		return 0; /* the share is down: the stale listing, no waiting */
 	rc = mc_dir_list(v, path);
 	if (rc == -EAGAIN)
 		rc = mc_dir_list(v, path);

@@ -112,7 +112,16 @@ static int open_trunc(struct vfs *v, struct vfs_file *fh, const char *path, int 
 static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 {
 	struct az_stat st;
-	int rc = mc_revalidate(v, path, &st);
+	int rc, skip;
+
+	pthread_mutex_lock(&v->lock);
+	skip = mc_offline_recent(v);
+	pthread_mutex_unlock(&v->lock);
+	if (skip) { /* the share is down: serve the copy without waiting */
+		fh->unchanged = 1;
+		return 0;
+	}
+	rc = mc_revalidate(v, path, &st);
 
 	if (rc == -ENOENT)
 		return -ENOENT;

@@ -98,11 +98,17 @@ int mc_note_locked(struct vfs *v, int rc)
 				   ? "writes are queued in the journal"
 				   : "writes fail until it is back");
 		v->offline = 1;
+		v->offline_at = mc_now_ms();
 	} else if (v->offline) {
 		v->offline = 0;
 		az_info("share reachable again");
 	}
 	return rc;
+}
+
+int mc_offline_recent(const struct vfs *v)
+{
+	return v->offline && mc_fresh(v->offline_at, MC_OFFLINE_PROBE_MS);
 }
 
 int mc_note(struct vfs *v, int rc)

@@ -34,6 +34,9 @@
 
 struct mc_file;
 
+/* While the share is down, reads retry it at most this often (ms). */
+#define MC_OFFLINE_PROBE_MS 5000
+
 struct mc_node {
 	char *path;		     /* v->lock; "" = root; rekeyed on rename */
 	const char *name;	     /* v->lock; last component, inside path */
@@ -107,6 +110,7 @@ struct vfs {
 	uint64_t data_bytes;		     /* v->lock; all local data */
 	struct mc_file *lru_head, *lru_tail; /* v->lock; clean, unopened, oldest first */
 	int offline;			     /* v->lock; last backend call failed on transport */
+	int64_t offline_at;		     /* v->lock; ms of the last transport failure */
 	/* write-back (writeback.c) */
 	pthread_cond_t wb_cond; /* with lock: queue changed or stop */
 	pthread_cond_t wb_idle; /* with lock: an upload finished */
@@ -134,6 +138,9 @@ int mc_is_net_err(int rc);
  * once), success marks it back online. Takes v->lock itself. Returns rc. */
 int mc_note(struct vfs *v, int rc);
 int mc_note_locked(struct vfs *v, int rc);
+/* v->lock held: the share failed on transport within the last few seconds;
+ * reads then skip revalidation instead of waiting for it to fail again. */
+int mc_offline_recent(const struct vfs *v);
 /* Fills has_owner == 0 attributes with the mount defaults. */
 void mc_fill_owner(const struct vfs *v, struct az_stat *st);
 int mc_file_dirty(const struct mc_file *f);

@@ -395,6 +395,12 @@ static void test_outage_close_to_open(void **state)
 	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 6);
 	assert_string_equal(buf, "cached");
 	assert_int_equal(vfs_release(x->v, fh), 0);
+	/* known down: the next open does not wait for another failure */
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 1);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_total(&x->fb), 0);
 	/* writes fail, the data is journaled */
 	assert_int_equal(fx_write_file(x->v, "g", "offline", 7), -EHOSTUNREACH);
 	snprintf(path, sizeof(path), "%s/journal", x->dir);
