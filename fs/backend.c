@@ -161,6 +161,7 @@ static int merge_owner(struct azb *b, const char *path, int is_dir, struct vfs_w
 
 	if ((w->mask & all) == all)
 		return 0;
+	az_debug("backend: owner of '%s' incomplete (mask 0x%x), asking the share", path, w->mask);
 	memset(&cur, 0, sizeof(cur));
 	rc = is_dir ? az_dir_get_props(b->c, path, &cur) : az_file_get_props(b->c, path, &cur);
 	if (rc == -ENOENT && !is_dir) {
@@ -196,7 +197,10 @@ static int merge_owner(struct azb *b, const char *path, int is_dir, struct vfs_w
 static int be_stat(void *ctx, const char *path, struct az_stat *st)
 {
 	struct azb *b = ctx;
-	int rc = head_any(b, path, st);
+	int rc;
+
+	az_debug("backend stat '%s'", path);
+	rc = head_any(b, path, st);
 
 	return rc ? rc : perm_fill_stat(b->pm, st);
 }
@@ -225,6 +229,7 @@ static int be_list(void *ctx, const char *dir, vfs_list_cb cb, void *arg)
 {
 	struct list_ctx lc = {ctx, cb, arg};
 
+	az_debug("backend list '%s'", dir);
 	return az_dir_list(((struct azb *)ctx)->c, dir, NULL, 0, list_one, &lc);
 }
 
@@ -240,8 +245,10 @@ static ssize_t be_read(void *ctx, const char *path, uint64_t off, size_t len, vo
 static int be_download(void *ctx, const char *path, int fd, struct az_stat *st)
 {
 	struct azb *b = ctx;
-	int rc = az_file_download(b->c, path, fd, st);
+	int rc;
 
+	az_debug("backend download '%s'", path);
+	rc = az_file_download(b->c, path, fd, st);
 	return rc ? rc : perm_fill_stat(b->pm, st);
 }
 
@@ -402,6 +409,10 @@ static int be_upload(void *ctx, const char *path, int fd, uint64_t size,
 		rc = smb_for(b, &w, S_IFREG, &smb, key, &mode);
 	if (rc)
 		return rc;
+	az_debug("upload '%s': %llu bytes, uid %u gid %u mode %o, mtime %s%lld.%09ld", path,
+		 (unsigned long long)size, (unsigned)w.uid, (unsigned)w.gid, (unsigned)mode,
+		 (w.mask & VFS_SET_MTIME) ? "" : "(not set) ", (long long)w.mtime.tv_sec,
+		 w.mtime.tv_nsec);
 	if (size <= AZ_MAX_RANGE)
 		rc = upload_small(b, path, fd, size, &smb, st);
 	else
@@ -497,6 +508,7 @@ static int be_mkdir(void *ctx, const char *path, const struct vfs_want *want, st
 
 static int be_unlink(void *ctx, const char *path)
 {
+	az_debug("backend unlink '%s'", path);
 	return az_file_delete(((struct azb *)ctx)->c, path, NULL);
 }
 
@@ -508,7 +520,10 @@ static int be_rmdir(void *ctx, const char *path)
 static int be_rename(void *ctx, const char *src, const char *dst, int is_dir, int noreplace)
 {
 	struct azb *b = ctx;
-	int rc = az_rename(b->c, src, dst, is_dir, !noreplace, NULL, NULL);
+	int rc;
+
+	az_debug("backend rename '%s' -> '%s'%s", src, dst, noreplace ? " (noreplace)" : "");
+	rc = az_rename(b->c, src, dst, is_dir, !noreplace, NULL, NULL);
 
 	/* The service replaces files only; POSIX lets a directory replace an
 	 * empty directory. */
@@ -537,6 +552,9 @@ static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_
 	int rc = 0;
 
 	memset(&smb, 0, sizeof(smb));
+	az_debug("setattr '%s': mask 0x%x mode %o uid %u gid %u size %llu mtime %lld.%09ld", path,
+		 w.mask, (unsigned)w.mode, (unsigned)w.uid, (unsigned)w.gid,
+		 (unsigned long long)w.size, (long long)w.mtime.tv_sec, w.mtime.tv_nsec);
 	if (w.mask & owner) {
 		rc = merge_owner(b, path, is_dir, &w);
 		if (rc == 0)

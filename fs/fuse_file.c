@@ -90,6 +90,12 @@ int fo_open(const char *path, struct fuse_file_info *fi)
 	file_prime(f, rel);
 	fi->fh = (uint64_t)(uintptr_t)f;
 	fi->keep_cache = vfs_file_unchanged(fh) > 0;
+	/* Close-to-open: the data may have changed on another node; the
+	 * kernel's cached size and attributes must not outlive this open (it
+	 * would cut a file another node grew). Not with -s: the one thread
+	 * would wait on pages locked for a read only it can answer. */
+	if (!fi->keep_cache && !x->single_thread)
+		fuse_invalidate_path(fuse_get_context()->fuse, path);
 	return 0;
 }
 

@@ -402,6 +402,11 @@ static void *fo_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 	cfg->use_ino = 1;
 	cfg->readdir_ino = 1;
+	/* The kernel keeps attributes for attr_timeout like the cache does;
+	 * close-to-open is kept by fo_open, which drops the kernel's copy when
+	 * the cache found the file changed. Negative entries are left to the
+	 * cache (negative_timeout 0), so a file another node made shows up
+	 * within dir_timeout. */
 	cfg->entry_timeout = x->attr_timeout;
 	cfg->attr_timeout = x->attr_timeout;
 	cfg->negative_timeout = x->negative_timeout;

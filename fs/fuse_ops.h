@@ -16,6 +16,7 @@ struct fo_ctx {
 	gid_t default_gid;
 	mode_t file_mode; /* their permission bits */
 	mode_t dir_mode;
+	int single_thread; /* -s: one FUSE thread */
 };
 
 /* Fills ops with the azsharefs operations. fuse_new()'s user_data must be a

@@ -254,11 +254,12 @@ static int start_fuse(struct run *r, const char *prog)
 	fo_operations(&ops);
 	r->fx.v = r->v;
 	r->fx.attr_timeout = (double)r->o->attr_timeout_ms / 1000.0;
-	r->fx.negative_timeout = r->fx.attr_timeout;
+	r->fx.negative_timeout = 0; /* the cache keeps negative entries itself */
 	r->fx.default_uid = r->o->uid;
 	r->fx.default_gid = r->o->gid;
 	r->fx.file_mode = r->o->file_mode;
 	r->fx.dir_mode = r->o->dir_mode;
+	r->fx.single_thread = r->o->single_thread;
 	r->f = fuse_new(&args, &ops, sizeof(ops), &r->fx);
 	if (!r->f) {
 		az_err("cannot set up FUSE (options '%s')", optstr);

@@ -546,6 +546,14 @@ static int config_line(struct mopt *o, char *line, const char *from, char *err, 
 
 	if (*s == '\0' || *s == '#')
 		return 0;
+	/* a '#' after white space starts a comment; inside a value it does not */
+	for (char *p = s + 1; *p; p++) {
+		if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			s = trim(s);
+			break;
+		}
+	}
 	eq = strchr(s, '=');
 	if (eq) {
 		*eq = '\0';

@@ -318,7 +318,8 @@ static void test_config_file(void **state)
 			      "writeback_delay = 2.5\n"
 			      "\t# indented comment\n"
 			      "offline_writes\n"
-			      "cache_size = 1G\n"
+			      "cache_size = 1G   # one gibibyte\n"
+			      "cache_dir = /var/cache/a#b\n"
 			      "_netdev\n");
 
 	(void)state;
@@ -328,6 +329,7 @@ static void test_config_file(void **state)
 	assert_int_equal(o.writeback_delay_ms, 2500);
 	assert_int_equal(o.offline_writes, 1);
 	assert_true(o.cache_size == 1ull << 30);
+	assert_string_equal(o.cache_dir, "/var/cache/a#b");
 	mopt_release(&o);
 
 	/* -o wins over the file, before or after config= */
