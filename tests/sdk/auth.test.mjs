@@ -321,6 +321,31 @@ describe("service SAS", () => {
     await expectRestError(cross.getDirectoryClient("d").create(), 403, "AuthenticationFailed");
   });
 
+  it("a SAS naming a stored access policy", T, async () => {
+    const s = admin.getShareClient(uniq("pol"));
+    await s.create();
+    const f = s.rootDirectoryClient.getFileClient("doc.txt");
+    await f.uploadData(Buffer.from("policy"));
+    const startsOn = new Date(Math.floor((Date.now() - HOUR) / 1000) * 1000);
+    const expiresOn = new Date(Math.floor((Date.now() + HOUR) / 1000) * 1000);
+    await s.setAccessPolicy([{ id: "readers", accessPolicy: { permissions: "r", startsOn, expiresOn } }]);
+    const acl = await s.getAccessPolicy();
+    assert.equal(acl.signedIdentifiers.length, 1);
+    assert.equal(acl.signedIdentifiers[0].id, "readers");
+    assert.equal(acl.signedIdentifiers[0].accessPolicy.permissions, "r");
+    assert.equal(acl.signedIdentifiers[0].accessPolicy.expiresOn.getTime(), expiresOn.getTime());
+    const sas = generateFileSASQueryParameters(
+      { shareName: s.name, filePath: "doc.txt", identifier: "readers" },
+      sharedKeyCredential(),
+    ).toString();
+    const g = new ShareFileClient(`${emu.url}/${s.name}/doc.txt?${sas}`, anon(), CLIENT_OPTS);
+    assert.equal((await downloadBytes(g)).bytes.toString(), "policy");
+    await expectRestError(g.uploadRange(Buffer.from("P"), 0, 1), 403, "AuthorizationPermissionMismatch");
+    // revoking the policy revokes the SAS
+    await s.setAccessPolicy([]);
+    await expectRestError(g.download(), 403, "AuthenticationFailed");
+  });
+
   it("a SAS limited to another IP is refused", T, async () => {
     const f = share.rootDirectoryClient.getFileClient("dir/hello.txt");
     const ok = f.generateSasUrl({

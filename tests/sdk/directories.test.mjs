@@ -94,6 +94,32 @@ for (const mode of AUTH_MODES) {
       assert.equal(after.files[0].properties.contentLength, 4);
     });
 
+    it("set directory properties: times", T, async () => {
+      const d = share.getDirectoryClient(uniq("sp"));
+      await d.create();
+      const lw = new Date("2020-10-10T10:10:10.101Z");
+      const r = await d.setProperties({ lastWriteTime: lw, creationTime: lw });
+      assert.equal(r.fileLastWriteOn.getTime(), lw.getTime());
+      const p = await d.getProperties();
+      assert.equal(p.fileLastWriteOn.getTime(), lw.getTime());
+      assert.equal(p.fileCreatedOn.getTime(), lw.getTime());
+      assert.equal(p.fileAttributes, "Directory");
+    });
+
+    it("handles: none open over REST", T, async () => {
+      const d = share.getDirectoryClient(uniq("h"));
+      await d.create();
+      await d.getFileClient("f").create(1);
+      const handles = [];
+      for await (const h of d.listHandles({ recursive: true })) handles.push(h);
+      assert.deepEqual(handles, []);
+      const closed = await d.forceCloseAllHandles({ recursive: true });
+      assert.equal(closed.closedHandlesCount, 0);
+      const fh = [];
+      for await (const h of d.getFileClient("f").listHandles()) fh.push(h);
+      assert.deepEqual(fh, []);
+    });
+
     it("get properties of a missing directory is ResourceNotFound", T, async () => {
       await expectRestError(share.getDirectoryClient(uniq("gone")).getProperties(), 404, "ResourceNotFound");
       assert.equal(await share.getDirectoryClient(uniq("gone")).exists(), false);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ShareServiceClient } from "@azure/storage-file-share";
 import {
   AUTH_MODES,
   BIG,
@@ -17,6 +18,7 @@ import {
   hostStyleService,
   listAll,
   randomData,
+  sharedKeyCredential,
   sharedKeyService,
   startEmulator,
   stats,
@@ -132,6 +134,40 @@ describe("emulator counters follow the SDK's requests", () => {
     assert.equal(s.ops.ListRanges, 1);
     assert.equal(s.ops.ListDirectoriesAndFiles, 1);
     assert.equal(s.total, 8);
+  });
+});
+
+describe("faults reach the SDK as the service's errors", () => {
+  async function setFaults(spec) {
+    const r = await fetch(`${emu.base}/_emulator/faults`, { method: "PUT", body: spec });
+    assert.equal(r.status, 200, await r.text());
+  }
+
+  it("503 ServerBusy and 500 OperationTimedOut, retried by the SDK", T, async () => {
+    const svc = sharedKeyService(emu);
+    const share = svc.getShareClient(uniq("flt"));
+    await share.create();
+    const f = share.rootDirectoryClient.getFileClient("f");
+    await f.uploadData(Buffer.from("steady"));
+    try {
+      await setFaults("503:1.0@GetFile:count=1");
+      await expectRestError(f.download(), 503, "ServerBusy");
+      assert.equal((await downloadBytes(f)).bytes.toString(), "steady");
+      await setFaults("500:1.0@PutRange:count=1");
+      await expectRestError(f.uploadRange(Buffer.from("X"), 0, 1), 500, "OperationTimedOut");
+      assert.equal((await downloadBytes(f)).bytes.toString(), "steady", "a faulted write changes nothing");
+
+      // with the SDK's own retry policy the same faults are invisible
+      const retrying = new ShareServiceClient(emu.url, sharedKeyCredential(), {
+        retryOptions: { maxTries: 4, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
+      });
+      const rf = retrying.getShareClient(share.name).rootDirectoryClient.getFileClient("f");
+      await setFaults("503:1.0@PutRange:count=2,drop:1.0@GetFile:count=1");
+      await rf.uploadRange(Buffer.from("S"), 0, 1);
+      assert.equal((await downloadBytes(rf)).bytes.toString(), "Steady");
+    } finally {
+      await setFaults("");
+    }
   });
 });
 

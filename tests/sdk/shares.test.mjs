@@ -87,6 +87,18 @@ for (const mode of AUTH_MODES) {
       assert.deepEqual(names, []);
     });
 
+    it("set share metadata and quota", T, async () => {
+      const share = svc.getShareClient(uniq("sq"));
+      const c = await share.create({ quota: 5 });
+      const m = await share.setMetadata({ purpose: "notebooks" });
+      assert.notEqual(m.etag, c.etag);
+      await share.setQuota(42);
+      const p = await share.getProperties();
+      assert.equal(p.quota, 42);
+      assert.deepEqual(p.metadata, { purpose: "notebooks" });
+      await expectRestError(svc.getShareClient(uniq("none")).setMetadata({ a: "b" }), 404, "ShareNotFound");
+    });
+
     it("list shares with prefix, metadata and quota", T, async () => {
       const p = uniq("lp");
       const names = [`${p}-b`, `${p}-a`, `${p}-c`];
