@@ -14,13 +14,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef AZSF_MOUNT_BIN
+#define AZSF_MOUNT_BIN "/usr/bin/azsharefs"
+#endif
+
 void prov_config_init(struct prov_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->credentials, sizeof(cfg->credentials), "%s/credentials", PROV_CONF_DIR);
 	snprintf(cfg->mountpoint, sizeof(cfg->mountpoint), "/mnt/azsharefs");
 	snprintf(cfg->cache_dir, sizeof(cfg->cache_dir), "/var/cache/azsharefs");
-	snprintf(cfg->azsharefs, sizeof(cfg->azsharefs), "/usr/bin/azsharefs");
+	snprintf(cfg->azsharefs, sizeof(cfg->azsharefs), "%s", AZSF_MOUNT_BIN);
 	snprintf(cfg->shell, sizeof(cfg->shell), "/bin/bash");
 	snprintf(cfg->home, sizeof(cfg->home), "/home");
 	cfg->uid_min = 2000;

@@ -289,3 +289,42 @@ def test_stale_lock_is_broken_and_live_lock_waited_for(nodes, shared_dir):
     out = n1.run("add-user", "bob", extra=share_opts(shared_dir)).stdout
     assert time.monotonic() - t0 >= 4
     assert "busynode" in out
+
+
+def test_node_drives_systemd_when_it_runs(nodes, shared_dir, tmp_path):
+    """With ROOT/run/systemd/system present, node goes through systemctl (a
+    stub that records its arguments here) instead of mounting itself."""
+    stub_dir = tmp_path / "bin"
+    stub_dir.mkdir()
+    log = tmp_path / "systemctl.log"
+    stub = stub_dir / "systemctl"
+    stub.write_text("#!/bin/sh\necho \"$*\" >> '%s'\n" % log)
+    stub.chmod(0o755)
+    n = nodes.new("n1", base_conf())
+    os.makedirs(n.path("/run/systemd/system"))
+    env = dict(os.environ, PATH="%s:%s" % (stub_dir, os.environ["PATH"]))
+    cmd = [n.prov_bin, "node", "--root", n.root] + share_opts(shared_dir)
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "systemd: restarted azsharefs-mount.service" in p.stdout
+    assert "mounting directly" not in p.stdout
+    assert log.read_text().splitlines() == [
+        "daemon-reload", "restart azsharefs-mount.service", "start azsharefs-sync-users.timer"]
+    # Nothing changed: no reload, no restart of a working mount.
+    log.write_text("")
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert log.read_text().splitlines() == [
+        "start azsharefs-mount.service", "start azsharefs-sync-users.timer"]
+    # New credentials (a rotated key): the mount is restarted to use them.
+    log.write_text("")
+    with open(n.path("/etc/azsharefs/credentials"), "w") as f:
+        f.write("sv=2024-11-04&ss=f&srt=sco&sp=rwdlc&sig=abc\n")
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert log.read_text().splitlines() == [
+        "restart azsharefs-mount.service", "start azsharefs-sync-users.timer"]
+    assert "SharedAccessSignature=sv=2024-11-04" in open(n.path("/etc/azsharefs/pool.conn")).read()

@@ -32,7 +32,7 @@ static void test_defaults_and_full_parse(void **state)
 	prov_config_init(&c);
 	assert_int_equal(c.uid_min, 2000);
 	assert_string_equal(c.mountpoint, "/mnt/azsharefs");
-	assert_string_equal(c.azsharefs, "/usr/bin/azsharefs");
+	assert_string_equal(c.azsharefs, AZSF_MOUNT_BIN);
 	assert_int_equal(prov_config_parse(&c, text, "pool.conf", err, sizeof(err)), 0);
 	assert_string_equal(c.account, "myacct");
 	assert_string_equal(c.share, "team-share");

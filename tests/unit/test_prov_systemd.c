@@ -55,7 +55,7 @@ static void test_mount_unit(void **state)
 	assert_true(has_line(b.data, "Restart=on-failure"));
 	assert_true(has_line(b.data, "StartLimitIntervalSec=0"));
 	assert_true(has_line(b.data, "ExecStartPre=-/usr/bin/fusermount3 -u -z /mnt/azsharefs"));
-	assert_true(has_line(b.data, "ExecStart=/usr/bin/azsharefs /mnt/azsharefs -f -o "
+	assert_true(has_line(b.data, "ExecStart=" AZSF_MOUNT_BIN " /mnt/azsharefs -f -o "
 				     "share=pool,conn_file=/etc/azsharefs/pool.conn,"
 				     "cache_dir=/var/cache/azsharefs,writeback_delay=5"));
 	assert_true(has_line(b.data, "[Install]"));
