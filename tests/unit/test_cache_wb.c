@@ -508,6 +508,78 @@ static void test_eviction_keeps_dirty(void **state)
 	}
 }
 
+struct stress_arg {
+	struct fx *x;
+	int id;
+	int errors;
+};
+
+/* One thread: rewrite, read back, rename and delete its own files while the
+ * workers upload them. */
+static void *stress_thread(void *p)
+{
+	struct stress_arg *a = p;
+	struct vfs *v = a->x->v;
+	char name[64], other[64], data[64], *s;
+	int i;
+
+	for (i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "s/t%d-%d", a->id, i % 5);
+		snprintf(other, sizeof(other), "s/t%d-r", a->id);
+		snprintf(data, sizeof(data), "thread %d round %d", a->id, i);
+		if (fx_write_file(v, name, data, strlen(data)) != 0)
+			a->errors++;
+		s = fx_read_file(v, name, NULL);
+		if (!s || strcmp(s, data) != 0)
+			a->errors++;
+		free(s);
+		if (i % 7 == 0 && vfs_rename(v, name, other, 0) != 0)
+			a->errors++;
+		if (i % 11 == 0)
+			vfs_unlink(v, other);
+	}
+	for (i = 0; i < 5; i++) { /* final, known contents */
+		snprintf(name, sizeof(name), "s/t%d-%d", a->id, i);
+		snprintf(data, sizeof(data), "final %d %d", a->id, i);
+		if (fx_write_file(v, name, data, strlen(data)) != 0)
+			a->errors++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct fx *x = *state;
+	struct stress_arg args[4];
+	pthread_t th[4];
+	char name[64], data[64], *s;
+	int i, j;
+
+	fb_mkdir(&x->fb, "s");
+	x->o.writeback_delay_ms = 5;
+	x->o.upload_threads = 3;
+	assert_int_equal(fx_start(x), 0);
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct stress_arg){x, i, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, stress_thread, &args[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].errors, 0);
+	}
+	assert_int_equal(vfs_sync_all(x->v), 0);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 5; j++) {
+			snprintf(name, sizeof(name), "s/t%d-%d", i, j);
+			snprintf(data, sizeof(data), "final %d %d", i, j);
+			s = fb_get(&x->fb, name, NULL);
+			assert_non_null(s);
+			assert_string_equal(s, data);
+			free(s);
+		}
+	assert_int_equal(fb_count_prefix(&x->fb, "s/t0-0.conflict"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +606,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_offline_without_offline_writes, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_eviction_keeps_dirty, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_writers, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
