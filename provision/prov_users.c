@@ -161,6 +161,13 @@ static int ensure_files(const struct prov_ctx *ctx, const struct prov_user *u,
 	if (snprintf(target, sizeof(target), "%s/notebooks/%s", ctx->mnt, u->name) >=
 	    (int)sizeof(target))
 		return -ENAMETOOLONG;
+	if (lu.home[0] != '/' || !lu.home[1]) {
+		snprintf(err, errlen,
+			 "local user '%s' has home '%s'; expected an absolute path "
+			 "below /",
+			 u->name, lu.home);
+		return -EINVAL;
+	}
 	rc = prov_ctx_host(ctx, lu.home, home, sizeof(home));
 	if (!rc)
 		rc = ensure_home(home, u, c, err, errlen);
