@@ -10,11 +10,13 @@
  * Threads: any FUSE thread. v->lock protects everything; it is dropped
  * during the list request; node->listing marks the request in flight and
  * other callers wait on v->list_cond instead of listing again.
- * Merge rules when a listing arrives: an entry a local file is based on
- * with another version marks the clean copy stale (dropped if unused) or,
- * for dirty data, forces a conflict check at upload (base.valid_at = 0);
- * nodes the listing lacks become absent unless local data not yet on the
- * share keeps them (local-only and dirty files stay listed).
+ * Merge rules when a listing arrives: what this node learnt after the
+ * listing started (its own upload or unlink) wins over the listing; an
+ * entry a local file is based on, in another version, marks the clean copy
+ * stale (dropped if unused) or, for dirty data, forces a conflict check at
+ * upload (base.valid_at = 0); nodes the listing lacks become absent unless
+ * local data not yet on the share keeps them (local-only and dirty files
+ * stay listed).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -118,11 +120,12 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 		if (!c)
 			continue; /* out of memory: that entry stays unknown */
 		c->seen = gen;
-		mc_dir_apply(v, c, &a->v[i].st, t0);
+		if (c->attr_at < t0) /* else: we learnt newer (our own upload, unlink) */
+			mc_dir_apply(v, c, &a->v[i].st, t0);
 	}
 	for (c = d->child; c; c = next) {
 		next = c->next;
-		if (c->seen == gen)
+		if (c->seen == gen || c->attr_at >= t0)
 			continue;
 		c->remote = 0;
 		c->attr_at = t0;

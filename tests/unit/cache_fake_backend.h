@@ -66,6 +66,7 @@ struct fb {
 	int fail_next[FB_NOPS]; /* errno to fail the next call with, once */
 	int fail_all;		/* errno to fail every call with (outage) */
 	int upload_delay_ms;
+	int list_delay_ms;
 	int uploads_inflight, uploads_max;
 	char last_upload[4096];
 };
@@ -325,13 +326,20 @@ static FB_UNUSED int fbo_stat(void *ctx, const char *path, struct az_stat *st)
 	return fb_end(fb, 0);
 }
 
+struct fb_list_ent {
+	char name[256];
+	struct az_stat st;
+};
+
+/* Takes a snapshot of dir, then (after list_delay_ms) hands it out: like a
+ * listing that was taken before changes made while it travelled back. */
 static FB_UNUSED int fbo_list(void *ctx, const char *dir, vfs_list_cb cb, void *arg)
 {
 	struct fb *fb = ctx;
+	struct fb_list_ent *v = NULL;
 	struct fb_ent *e;
-	struct az_stat st;
 	char pp[4096];
-	int n = 0, rc;
+	int n = 0, i = 0, rc, delay;
 
 	pthread_mutex_lock(&fb->lock);
 	for (e = fb->ents; e; e = e->next) {
@@ -344,18 +352,25 @@ static FB_UNUSED int fbo_list(void *ctx, const char *dir, vfs_list_cb cb, void *
 		return rc;
 	if (!fb_dir_exists(fb, dir))
 		return fb_end(fb, fb_find(fb, dir) ? -ENOTDIR : -ENOENT);
-	for (e = fb->ents; e; e = e->next) {
+	v = calloc((size_t)n + 1, sizeof(*v));
+	for (e = fb->ents; e && i < n; e = e->next) {
 		const char *name = strrchr(e->path, '/');
 
 		fb_parent(e->path, pp, sizeof(pp));
 		if (strcmp(pp, dir) != 0)
 			continue;
-		fb_fill(e, &st);
-		rc = cb(arg, name ? name + 1 : e->path, &st);
-		if (rc)
-			return fb_end(fb, rc);
+		snprintf(v[i].name, sizeof(v[i].name), "%s", name ? name + 1 : e->path);
+		fb_fill(e, &v[i].st);
+		i++;
 	}
-	return fb_end(fb, 0);
+	delay = fb->list_delay_ms;
+	fb_end(fb, 0);
+	if (delay)
+		usleep((useconds_t)delay * 1000);
+	for (rc = 0, n = 0; n < i && rc == 0; n++)
+		rc = cb(arg, v[n].name, &v[n].st);
+	free(v);
+	return rc;
 }
 
 static FB_UNUSED ssize_t fbo_read(void *ctx, const char *path, uint64_t off, size_t len, void *buf)

@@ -323,6 +323,53 @@ static void test_unlink_open_unread_file(void **state)
 	assert_int_equal(vfs_release(x->v, fh), 0);
 }
 
+struct rd_arg {
+	struct fx *x;
+	int rc;
+};
+
+static void *readdir_thread(void *p)
+{
+	struct rd_arg *a = p;
+	struct names nm = {0};
+
+	a->rc = vfs_readdir(a->x->v, "", collect_cb, &nm);
+	return NULL;
+}
+
+/* A listing taken before this node's upload must not hide the new file. */
+static void test_listing_older_than_upload(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_want w = {0};
+	struct vfs_file *fh = NULL;
+	struct rd_arg a = {x, -1};
+	struct az_stat st;
+	pthread_t th;
+	char *s;
+
+	x->o.dir_timeout_ms = 50;
+	x->o.attr_timeout_ms = 50;
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_create(x->v, "x", O_CREAT | O_RDWR, &w, &fh), 0);
+	assert_int_equal(vfs_write(x->v, fh, "one", 3, 0), 3);
+	usleep(60 * 1000);
+	x->fb.list_delay_ms = 200;
+	assert_int_equal(pthread_create(&th, NULL, readdir_thread, &a), 0);
+	usleep(50 * 1000); /* the listing (without x) is on its way */
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(a.rc, 0);
+	x->fb.list_delay_ms = 0;
+	assert_int_equal(vfs_getattr(x->v, "x", &st), 0);
+	assert_int_equal(vfs_write(x->v, fh, "two", 3, 0), 3); /* still attached */
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	s = fb_get(&x->fb, "x", NULL);
+	assert_string_equal(s, "two");
+	free(s);
+}
+
 static void test_symlink_readlink(void **state)
 {
 	struct fx *x = *state;
@@ -398,6 +445,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rename_dir, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_unlink_open_file, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_unlink_open_unread_file, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_listing_older_than_upload, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_symlink_readlink, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_stale_attrs, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_dir_and_statfs, fx_setup, fx_teardown),
