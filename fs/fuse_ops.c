@@ -68,9 +68,9 @@ void fo_fill_stat(const struct fo_ctx *x, const char *rel, const struct az_stat 
 	st->st_blksize = FO_BLKSIZE;
 	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
 	st->st_ino = a->file_id ? (ino_t)a->file_id : (ino_t)fo_path_ino(rel ? rel : "");
-	st->st_mtim = a->mtime;
-	st->st_ctim = a->ctime.tv_sec ? a->ctime : a->mtime;
-	st->st_atim = a->atime.tv_sec ? a->atime : a->mtime;
+	st->st_mtim = a->mtime.tv_sec ? a->mtime : x->mount_time;
+	st->st_ctim = a->ctime.tv_sec ? a->ctime : st->st_mtim;
+	st->st_atim = a->atime.tv_sec ? a->atime : st->st_mtim;
 }
 
 static int fo_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)

@@ -4,6 +4,7 @@
 
 #include <fuse.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct vfs;
 
@@ -16,7 +17,8 @@ struct fo_ctx {
 	gid_t default_gid;
 	mode_t file_mode; /* their permission bits */
 	mode_t dir_mode;
-	int single_thread; /* -s: one FUSE thread */
+	int single_thread;	    /* -s: one FUSE thread */
+	struct timespec mount_time; /* shown when the share gives no times */
 };
 
 /* Fills ops with the azsharefs operations. fuse_new()'s user_data must be a

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "azsharefs/cache.h"
@@ -193,8 +194,8 @@ static int build_stack(struct run *r)
 	mnt_vfs_opts(r->o, r->cache_dir, &vo);
 	rc = vfs_init(&r->v, &vo, &r->be);
 	if (rc) {
-		az_err("cannot open the cache in '%s': %s%s", r->cache_dir, strerror(-rc),
-		       rc == -EBUSY ? " (another mount uses this cache_dir)" : "");
+		if (rc != -EBUSY) /* the cache names the lock holder itself */
+			az_err("cannot open the cache in '%s': %s", r->cache_dir, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -260,6 +261,7 @@ static int start_fuse(struct run *r, const char *prog)
 	r->fx.file_mode = r->o->file_mode;
 	r->fx.dir_mode = r->o->dir_mode;
 	r->fx.single_thread = r->o->single_thread;
+	clock_gettime(CLOCK_REALTIME, &r->fx.mount_time);
 	r->f = fuse_new(&args, &ops, sizeof(ops), &r->fx);
 	if (!r->f) {
 		az_err("cannot set up FUSE (options '%s')", optstr);
