@@ -76,17 +76,6 @@ for (const mode of AUTH_MODES) {
       await expectRestError(share.createDirectory("d"), 404, "ShareNotFound");
     });
 
-    it("a share can be created again after delete", T, async () => {
-      const share = svc.getShareClient(uniq("again"));
-      await share.create();
-      await share.rootDirectoryClient.getFileClient("f").create(1);
-      await share.delete();
-      await share.create();
-      const names = [];
-      for await (const e of share.rootDirectoryClient.listFilesAndDirectories()) names.push(e.name);
-      assert.deepEqual(names, []);
-    });
-
     it("set share metadata and quota", T, async () => {
       const share = svc.getShareClient(uniq("sq"));
       const c = await share.create({ quota: 5 });
