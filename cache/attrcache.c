@@ -138,13 +138,17 @@ int vfs_getattr(struct vfs *v, const char *path_in, struct az_stat *st)
 int mc_revalidate(struct vfs *v, const char *path, struct az_stat *st)
 {
 	struct mc_node *n;
+	int64_t t0;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	t0 = mc_now_ms();
 	rc = mc_note(v, v->be.stat(v->be.ctx, path, st));
 	pthread_mutex_lock(&v->lock);
 	n = mc_node_find(v, path);
-	if (rc == 0 && n)
+	if (n && n->attr_at > t0)
+		; /* this node learnt something newer meanwhile (its own upload) */
+	else if (rc == 0 && n)
 		mc_dir_apply(v, n, st, mc_now_ms());
 	else if (rc == -ENOENT && n) {
 		if (n->file && !mc_file_dirty(n->file))
