@@ -83,18 +83,22 @@ def is_fuse_mounted(path):
     return t is not None and t.startswith("fuse")
 
 
-def force_unmount(path, timeout=30):
-    """Unmount whatever is at path: fusermount3 -u, then -uz, then umount -l."""
-    for cmd in (["fusermount3", "-u", path], ["fusermount3", "-u", "-z", path],
-                ["umount", "-l", path]):
+def force_unmount(path, timeout=10):
+    """Unmount whatever is at path: fusermount3 -u (retried for timeout
+    seconds while busy), then fusermount3 -uz, then umount -l."""
+    for cmd, secs in ((["fusermount3", "-u", path], timeout),
+                      (["fusermount3", "-u", "-z", path], 5),
+                      (["umount", "-l", path], 5)):
         if not is_fuse_mounted(path):
             return True
-        deadline = time.monotonic() + (timeout if cmd[-2] == "-u" else 5)
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + secs
+        while True:
             subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=30)
             if not is_fuse_mounted(path):
                 return True
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.2)
     return not is_fuse_mounted(path)
 
@@ -232,9 +236,10 @@ class Mount:
         self.proc = None
 
     def kill(self):
-        """Crash: SIGKILL the daemon, then clean the dead mount up."""
+        """Crash: SIGKILL the daemon, then clean the dead mount up (lazily if
+        a descriptor still points into it)."""
         self._killpg()
-        force_unmount(self.mnt)
+        force_unmount(self.mnt, timeout=1)
 
     def terminate(self, timeout=90):
         """SIGTERM the daemon and wait for it to exit by itself."""

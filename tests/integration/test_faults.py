@@ -8,7 +8,11 @@ import emulator
 from conftest import new_share
 from util import log, make_tree, run, tree_snapshot
 
-FAULTS = "503:0.05,500:0.03,drop:0.03"
+# sure-fire rules first (count=N, so we can check they fired), then modest
+# random rates on every operation
+FAULTS = ("503:1.0@CreateFile:count=2,drop:1.0@PutRange:count=1,"
+          "500:1.0@GetFile:count=1,drop:1.0@CreateDirectory:count=1,"
+          "503:0.05,500:0.03,drop:0.03")
 
 
 @pytest.fixture
@@ -36,8 +40,11 @@ def test_cp_a_through_faults(mounts, flaky_emu, scratch):
     out = os.path.join(scratch, "out")
     run(["cp", "-a", m.path("tree"), out], timeout=180)
     stats = emu.stats()
-    log("faults %s: %s" % (FAULTS, stats))
+    left = emu._control("GET", "/_emulator/faults")
+    log("faults %s: %s; rules left %s" % (FAULTS, stats, left))
     assert tree_snapshot(out) == want
+    assert all(r["count"] in (None, 0) for r in left["rules"]), \
+        "the sure-fire faults did not all fire: %s" % left
     emu.set_faults("")
     fresh = mounts.new(share, emu=emu)      # what really reached the share
     assert tree_snapshot(fresh.path("tree")) == want

@@ -142,11 +142,12 @@ def _large_size():
 
 @pytest.mark.slow
 @pytest.mark.timeout(900 if os.environ.get("AZSF_LARGE") == "1" else 300)
-def test_large_file_sha256(mounts, share):
+def test_large_file_sha256(mounts, share, emu):
     size = _large_size()
     rnd = random.Random(42)
     block = bytearray(rnd.randbytes(1 << 20))
     a = mounts.new(share)
+    emu.reset()
     h = hashlib.sha256()
     with open(a.path("large.bin"), "wb") as f:
         for i in range(size >> 20):
@@ -155,7 +156,11 @@ def test_large_file_sha256(mounts, share):
             h.update(block)
     want = h.hexdigest()
     assert os.stat(a.path("large.bin")).st_size == size
+    up = emu.ops()
+    # on the wire in ranges of at most 4 MiB (the emulator refuses more)
+    assert up.get("PutRange", 0) >= size >> 22, up
     b = mounts.new(share)          # fresh cache: the bytes come off the share
+    emu.reset()
     got = hashlib.sha256()
     with open(b.path("large.bin"), "rb") as f:
         while True:
@@ -164,6 +169,8 @@ def test_large_file_sha256(mounts, share):
                 break
             got.update(buf)
     assert got.hexdigest() == want
+    down = emu.ops()
+    assert down.get("GetFile", 0) >= 1, down       # really read off the share
     log("large file: %d MiB written and read back, sha256 %s" % (size >> 20, want[:16]))
     # a range in the middle, read through the first mount
     with open(a.path("large.bin"), "rb") as f:
