@@ -147,8 +147,8 @@ int mc_revalidate(struct vfs *v, const char *path, struct az_stat *st)
 	pthread_mutex_lock(&v->lock);
 	n = mc_node_find(v, path);
 	if (n && n->attr_at > t0)
-		; /* this node learnt something newer meanwhile (its own upload) */
-	else if (rc == 0 && n)
+		n = NULL; /* this node learnt something newer meanwhile (its own upload) */
+	if (rc == 0 && n)
 		mc_dir_apply(v, n, st, mc_now_ms());
 	else if (rc == -ENOENT && n) {
 		if (n->file && !mc_file_dirty(n->file))
