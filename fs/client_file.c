@@ -178,7 +178,7 @@ int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, co
 	az_req_hdr(&r, "x-ms-write", "update");
 	az_req_hdr(&r, "Content-MD5", md5);
 	if (flags & AZ_PUT_KEEP_MTIME)
-		az_req_hdr(&r, "x-ms-file-last-write-mode", "preserve");
+		az_req_hdr(&r, "x-ms-file-last-write-time", "preserve");
 	if (lease_id)
 		az_req_hdr(&r, "x-ms-lease-id", lease_id);
 	r.body = buf;

@@ -113,7 +113,7 @@ int az_file_download(struct az_client *c, const char *path, int fd, struct az_st
  * times, so a non-NULL out costs one extra HEAD after the write. */
 int az_file_put_range(struct az_client *c, const char *path, uint64_t off, const void *buf,
 		      size_t len, const char *lease_id, struct az_stat *out);
-/* Same, with flags: AZ_PUT_KEEP_MTIME sends x-ms-file-last-write-mode:
+/* Same, with flags: AZ_PUT_KEEP_MTIME sends x-ms-file-last-write-time:
  * preserve (the last-write time set at create stays). */
 #define AZ_PUT_KEEP_MTIME 0x1
 int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, const void *buf,
