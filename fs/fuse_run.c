@@ -263,6 +263,7 @@ static int start_fuse(struct run *r, const char *prog)
 	r->fx.single_thread = r->o->single_thread;
 	clock_gettime(CLOCK_REALTIME, &r->fx.mount_time);
 	r->f = fuse_new(&args, &ops, sizeof(ops), &r->fx);
+	fuse_opt_free_args(&args); /* fuse_new may have copied them */
 	if (!r->f) {
 		az_err("cannot set up FUSE (options '%s')", optstr);
 		return -1;
