@@ -432,7 +432,6 @@ static void fo_destroy(void *data)
 	struct fo_ctx *x = data;
 	int rc;
 
-	az_info("unmounting: uploading everything accepted so far");
 	rc = vfs_sync_all(x->v);
 	if (rc)
 		az_err("some data could not be uploaded at unmount (%s); it stays in the journal "

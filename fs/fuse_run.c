@@ -284,17 +284,23 @@ static int start_fuse(struct run *r, const char *prog)
 
 static void teardown(struct run *r)
 {
+	/* Upload first, still mounted and with our signal handlers on: a stop
+	 * (SIGTERM, systemctl stop) then waits for the data, and a second
+	 * signal cannot cut the uploads short. */
+	if (r->v) {
+		int rc;
+
+		az_info("uploading everything accepted so far");
+		rc = vfs_sync_all(r->v);
+		if (rc)
+			az_err("some data stays in the journal for the next mount: %s",
+			       strerror(-rc));
+	}
 	if (r->f) {
 		fuse_remove_signal_handlers(fuse_get_session(r->f));
 		if (r->mounted)
 			fuse_unmount(r->f);
-		fuse_destroy(r->f); /* runs fo_destroy: vfs_sync_all */
-	} else if (r->v) {
-		int rc = vfs_sync_all(r->v);
-
-		if (rc)
-			az_err("some data stays in the journal for the next mount: %s",
-			       strerror(-rc));
+		fuse_destroy(r->f); /* runs fo_destroy: vfs_sync_all again, a no-op */
 	}
 	vfs_free(r->v);
 	azb_free(r->b);
