@@ -120,8 +120,11 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 		if (!c)
 			continue; /* out of memory: that entry stays unknown */
 		c->seen = gen;
-		if (c->attr_at < t0) /* else: we learnt newer (our own upload, unlink) */
-			mc_dir_apply(v, c, &a->v[i].st, t0);
+		if (c->attr_at >= t0)
+			continue; /* we learnt newer meanwhile (our own upload, unlink) */
+		mc_dir_apply(v, c, &a->v[i].st, t0);
+		if (c->file && !c->file->stale && !mc_file_dirty(c->file))
+			c->file->listed_ok_at = t0;
 	}
 	for (c = d->child; c; c = next) {
 		next = c->next;

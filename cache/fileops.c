@@ -5,14 +5,14 @@
  * journaled (never dropped) and retried in the background, and the caller
  * gets the error. vfs_open of a cached clean file revalidates with one
  * backend->stat (same version: keep the copy; changed: download on the first
- * read); O_TRUNC needs no download, and no stat when the attributes are
- * fresh. Files are downloaded lazily on the first read or write.
- * Write-back (delay > 0): vfs_flush journals the file durably and queues
- * it; workers upload it after the delay. vfs_fsync always uploads now.
- * While the share is unreachable, write-back flushes fail with EIO unless
- * offline_writes is set; the data stays journaled either way.
- * Large files (over file_max_bytes, not cached, opened without O_TRUNC)
- * get a streaming handle (stream.c).
+ * read), unless a listing showed that version within the last 250 ms
+ * (capped by conflict_slack_ms; that is the listing the kernel's lookup for
+ * this very open caused when the attributes had expired); O_TRUNC needs no download, and no stat
+ * when the attributes are fresh. Files are downloaded lazily on the first read or write. Write-back
+ * (delay > 0): vfs_flush journals the file durably and queues it; workers upload it after the
+ * delay. vfs_fsync always uploads now. While the share is unreachable, write-back flushes fail with
+ * EIO unless offline_writes is set; the data stays journaled either way. Large files (over
+ * file_max_bytes, not cached, opened without O_TRUNC) get a streaming handle (stream.c).
  *
  * Threads: any FUSE thread. Locks as in vfs_int.h: up_lock for journaling
  * and uploads, data_lock around data access, v->lock for metadata only.
@@ -33,6 +33,8 @@
 #include "stream.h"
 #include "upload.h"
 #include "writeback.h"
+
+#define MC_OPEN_REUSE_MS 250
 
 static int is_writable(int flags)
 {
@@ -108,6 +110,14 @@ static int open_trunc(struct vfs *v, struct vfs_file *fh, const char *path, int 
 	return rc;
 }
 
+/* How recent a confirmation by the share an open may reuse instead of its
+ * own HEAD: about the gap between the kernel's lookup and its open. */
+static long reuse_ms(const struct vfs *v)
+{
+	return v->o.conflict_slack_ms < MC_OPEN_REUSE_MS ? v->o.conflict_slack_ms
+							 : MC_OPEN_REUSE_MS;
+}
+
 /* A cached clean copy: one HEAD tells whether it is still current. */
 static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 {
@@ -115,9 +125,13 @@ static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 	int rc, skip;
 
 	pthread_mutex_lock(&v->lock);
-	skip = mc_offline_recent(v);
+	/* the share is down: serve the copy without waiting; or a listing
+	 * confirmed this version a moment ago (the kernel's lookup for this
+	 * very open listed the directory): that is the revalidation */
+	skip = mc_offline_recent(v) ||
+	       (!fh->file->stale && mc_fresh(fh->file->listed_ok_at, reuse_ms(v)));
 	pthread_mutex_unlock(&v->lock);
-	if (skip) { /* the share is down: serve the copy without waiting */
+	if (skip) {
 		fh->unchanged = 1;
 		return 0;
 	}

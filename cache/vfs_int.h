@@ -80,6 +80,7 @@ struct mc_file {
 	uint64_t jn_gen;		     /* v->lock; gen the journal record covers */
 	int upload_err;			     /* v->lock; last upload error, 0 ok */
 	struct mc_base base;		     /* v->lock */
+	int64_t listed_ok_at;		     /* v->lock; ms a listing last showed base unchanged */
 	uint64_t acct;			     /* v->lock; bytes counted in v->data_bytes */
 	int in_lru;			     /* v->lock */
 	struct mc_file *lru_prev, *lru_next; /* v->lock */

@@ -69,6 +69,44 @@ static void test_reopen_changed(void **state)
 	assert_int_equal(vfs_open(x->v, "f", O_WRONLY | O_TRUNC, &fh), -ENOENT);
 }
 
+/* Attributes expired: the kernel's lookup lists the directory, and that
+ * listing is the open's revalidation (one request in all). */
+static void test_reopen_after_expiry_one_request(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	struct az_stat st;
+	char buf[16] = {0};
+	char *s;
+
+	fb_put(&x->fb, "f", "same", 4);
+	fb_put(&x->fb, "g", "old", 3);
+	x->o.attr_timeout_ms = 50;
+	x->o.dir_timeout_ms = 50;
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	free(s);
+	s = fx_read_file(x->v, "g", NULL);
+	free(s);
+	usleep(300 * 1000);
+	fb_put(&x->fb, "g", "new!", 4);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_getattr(x->v, "f", &st), 0); /* lookup: one listing */
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 1);
+	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 4);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_total(&x->fb), 1);
+	/* the same listing showed g changed: no HEAD, one download */
+	assert_int_equal(vfs_getattr(x->v, "g", &st), 0);
+	assert_int_equal(vfs_open(x->v, "g", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 0);
+	assert_int_equal(vfs_read(x->v, fh, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "new!", 4);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_total(&x->fb), 2);
+}
+
 static void test_open_errors(void **state)
 {
 	struct fx *x = *state;
@@ -466,6 +504,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_reopen_unchanged, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_changed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_after_expiry_one_request, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_open_errors, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_trunc_no_download, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_trunc_stale_attrs_one_stat, fx_setup, fx_teardown),
