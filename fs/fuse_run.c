@@ -54,6 +54,8 @@ struct run {
 	struct fo_ctx fx;
 	struct fuse *f;
 	int mounted;
+	int signals; /* our signal handlers are installed */
+	int served;  /* the loop ran */
 };
 
 /* ---- 1: checks in the foreground ---- */
@@ -277,6 +279,7 @@ static int start_fuse(struct run *r, const char *prog)
 		az_err("cannot install signal handlers");
 		return -1;
 	}
+	r->signals = 1;
 	return 0;
 }
 
@@ -290,14 +293,16 @@ static void teardown(struct run *r)
 	if (r->v) {
 		int rc;
 
-		az_info("uploading everything accepted so far");
+		if (r->served)
+			az_info("uploading everything accepted so far");
 		rc = vfs_sync_all(r->v);
 		if (rc)
 			az_err("some data stays in the journal for the next mount: %s",
 			       strerror(-rc));
 	}
 	if (r->f) {
-		fuse_remove_signal_handlers(fuse_get_session(r->f));
+		if (r->signals)
+			fuse_remove_signal_handlers(fuse_get_session(r->f));
 		if (r->mounted)
 			fuse_unmount(r->f);
 		fuse_destroy(r->f); /* runs fo_destroy: vfs_sync_all again, a no-op */
@@ -329,6 +334,7 @@ int fo_run(struct mopt *o, const char *prog)
 	az_info("mounted share '%s' of account '%s' on '%s' (cache '%s')", o->share, r.account,
 		r.mnt, r.cache_dir);
 	daemon_ready(&r, 1);
+	r.served = 1;
 	if (o->single_thread)
 		rc = fuse_loop(r.f);
 	else
