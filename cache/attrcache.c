@@ -115,6 +115,8 @@ int mc_lookup(struct vfs *v, const char *path, struct mc_node **out)
 			return 0; /* offline: stale attributes */
 		return rc == -ENOTDIR ? -ENOTDIR : rc;
 	}
+	if (n && n->file && !n->file->stale && !mc_file_dirty(n->file))
+		n->file->listed_ok_at = mc_now(); /* an open may follow: see fileops.c */
 	return n && mc_node_visible(n) ? 0 : -ENOENT;
 }
 
@@ -142,19 +144,19 @@ int mc_revalidate(struct vfs *v, const char *path, struct az_stat *st)
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	t0 = mc_now_ms();
+	t0 = mc_now();
 	rc = mc_note(v, v->be.stat(v->be.ctx, path, st));
 	pthread_mutex_lock(&v->lock);
 	n = mc_node_find(v, path);
 	if (n && n->attr_at > t0)
 		n = NULL; /* this node learnt something newer meanwhile (its own upload) */
 	if (rc == 0 && n)
-		mc_dir_apply(v, n, st, mc_now_ms());
+		mc_dir_apply(v, n, st, mc_now());
 	else if (rc == -ENOENT && n) {
 		if (n->file && !mc_file_dirty(n->file))
 			mc_file_detach(v, n->file); /* gone: handles keep the copy */
 		n->remote = 0;
-		n->attr_at = mc_now_ms();
+		n->attr_at = mc_now();
 	}
 	pthread_mutex_unlock(&v->lock);
 	return rc;

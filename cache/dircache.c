@@ -123,8 +123,6 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 		if (c->attr_at >= t0)
 			continue; /* we learnt newer meanwhile (our own upload, unlink) */
 		mc_dir_apply(v, c, &a->v[i].st, t0);
-		if (c->file && !c->file->stale && !mc_file_dirty(c->file))
-			c->file->listed_ok_at = t0;
 	}
 	for (c = d->child; c; c = next) {
 		next = c->next;
@@ -186,7 +184,7 @@ int mc_dir_list(struct vfs *v, const char *dir)
 	}
 	d->listing = 1;
 	pthread_mutex_unlock(&v->lock);
-	t0 = mc_now_ms();
+	t0 = mc_now();
 	rc = v->be.list(v->be.ctx, dir, list_cb, &acc);
 	if (rc == 0 && acc.err)
 		rc = acc.err;

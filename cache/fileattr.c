@@ -241,7 +241,7 @@ static int setattr_backend(struct vfs *v, const char *path, int is_dir, struct m
 		n->remote = 1;
 		n->st = st;
 		n->st.is_dir = is_dir;
-		n->attr_at = st.etag[0] ? mc_now_ms() : 0;
+		n->attr_at = st.etag[0] ? mc_now() : 0;
 	}
 	if (f && f->node && f->node == n && !mc_file_dirty(f)) {
 		if (f->whole && (w->mask & VFS_SET_SIZE) && ftruncate(f->fd, (off_t)w->size) < 0)

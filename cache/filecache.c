@@ -156,7 +156,7 @@ int mc_base_matches(const struct mc_base *b, const struct az_stat *st)
 
 void mc_file_set_remote(struct vfs *v, struct mc_file *f, const struct az_stat *st)
 {
-	int64_t now = mc_now_ms();
+	int64_t now = mc_now();
 
 	f->lst = *st;
 	mc_base_from_stat(&f->base, st, now);
@@ -221,7 +221,7 @@ static void download_done(struct vfs *v, struct mc_file *f, int rc, const struct
 		struct mc_node *n = f->node;
 
 		n->remote = 0; /* deleted on the share meanwhile */
-		n->attr_at = mc_now_ms();
+		n->attr_at = mc_now();
 		mc_file_detach(v, f);
 	}
 }

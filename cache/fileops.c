@@ -5,9 +5,11 @@
  * journaled (never dropped) and retried in the background, and the caller
  * gets the error. vfs_open of a cached clean file revalidates with one
  * backend->stat (same version: keep the copy; changed: download on the first
- * read), unless a listing showed that version within the last 250 ms
- * (capped by conflict_slack_ms; that is the listing the kernel's lookup for
- * this very open caused when the attributes had expired); O_TRUNC needs no download, and no stat
+ * read); in a directory of at most 256 entries that request is a listing of
+ * the directory instead of a HEAD (same cost, more answers). If the
+ * kernel's lookup for this very open just listed the directory for this
+ * path (its attributes had expired), that listing is the revalidation (a
+ * 100 ms window, capped by conflict_slack_ms). O_TRUNC needs no download, and no stat
  * when the attributes are fresh. Files are downloaded lazily on the first read or write. Write-back
  * (delay > 0): vfs_flush journals the file durably and queues it; workers upload it after the
  * delay. vfs_fsync always uploads now. While the share is unreachable, write-back flushes fail with
@@ -25,6 +27,7 @@
 
 #include "azsharefs/log.h"
 #include "attrcache.h"
+#include "dircache.h"
 #include "evict.h"
 #include "filecache.h"
 #include "fileops.h"
@@ -34,7 +37,8 @@
 #include "upload.h"
 #include "writeback.h"
 
-#define MC_OPEN_REUSE_MS 250
+#define MC_OPEN_REUSE_MS 100 /* lookup -> open gap */
+#define MC_SMALL_DIR 256     /* entries: revalidate by listing up to this */
 
 static int is_writable(int flags)
 {
@@ -118,7 +122,29 @@ static long reuse_ms(const struct vfs *v)
 							 : MC_OPEN_REUSE_MS;
 }
 
-/* A cached clean copy: one HEAD tells whether it is still current. */
+/* In a small directory, the open's one request is a listing rather than a
+ * HEAD: it tells as much about this file and refreshes its siblings, and
+ * it confirms that new names are free (a save that creates "~name" next
+ * needs no check of its own). 1 = not applicable, else 0 / -errno. */
+static int revalidate_by_listing(struct vfs *v, struct vfs_file *fh, const char *path)
+{
+	struct mc_node *p;
+	char pp[4096];
+	int rc = 1;
+
+	if (mc_path_parent(path, pp, sizeof(pp)) < 0)
+		return 1;
+	pthread_mutex_lock(&v->lock);
+	p = mc_node_find(v, pp);
+	if (p && p->listed_at && !p->listing && p->nentries <= MC_SMALL_DIR)
+		rc = mc_dir_list(v, pp);
+	if (rc == 0 && (fh->file->orphan || !fh->file->node || !fh->file->node->remote))
+		rc = -ENOENT; /* deleted on the share */
+	pthread_mutex_unlock(&v->lock);
+	return rc == -EAGAIN ? 1 : rc;
+}
+
+/* A cached clean copy: one request tells whether it is still current. */
 static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 {
 	struct az_stat st;
@@ -135,8 +161,9 @@ static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 		fh->unchanged = 1;
 		return 0;
 	}
-	rc = mc_revalidate(v, path, &st);
-
+	rc = revalidate_by_listing(v, fh, path);
+	if (rc == 1)
+		rc = mc_revalidate(v, path, &st);
 	if (rc == -ENOENT)
 		return -ENOENT;
 	if (rc < 0 && !mc_is_net_err(rc))
@@ -305,7 +332,7 @@ static int wb_accept(struct vfs *v, struct mc_file *f)
 		rc = jn_file(v, f);
 	pthread_mutex_lock(&v->lock);
 	if (rc == 0)
-		wbc_enqueue(v, f, mc_now_ms() + v->o.writeback_delay_ms);
+		wbc_enqueue(v, f, mc_now() + MC_US(v->o.writeback_delay_ms));
 	offline = v->offline;
 	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&f->up_lock);
@@ -390,7 +417,7 @@ int vfs_release(struct vfs *v, struct vfs_file *fh)
 		jn_file(v, f);
 		pthread_mutex_unlock(&f->up_lock);
 		pthread_mutex_lock(&v->lock);
-		wbc_enqueue(v, f, mc_now_ms() + wbc_backoff_ms(v, 0));
+		wbc_enqueue(v, f, mc_now() + MC_US(wbc_backoff_ms(v, 0)));
 		pthread_mutex_unlock(&v->lock);
 	}
 	pthread_mutex_lock(&v->lock);

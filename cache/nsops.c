@@ -73,7 +73,7 @@ static int unlink_locked(struct vfs *v, const char *path, struct mc_file *f)
 	rc = mc_note(v, v->be.unlink(v->be.ctx, path));
 	pthread_mutex_lock(&v->lock);
 	if (rc == 0 || rc == -ENOENT)
-		forget(v, path, mc_now_ms());
+		forget(v, path, mc_now());
 	pthread_mutex_unlock(&v->lock);
 	return rc;
 }
@@ -166,7 +166,7 @@ static struct mc_node *created(struct vfs *v, const char *path, const struct az_
 		n->st.uid = want->uid;
 		n->st.gid = want->gid;
 	}
-	n->attr_at = mc_now_ms();
+	n->attr_at = mc_now();
 	return n;
 }
 
@@ -236,7 +236,7 @@ int vfs_rmdir(struct vfs *v, const char *path_in)
 	rc = mc_note(v, v->be.rmdir(v->be.ctx, path));
 	pthread_mutex_lock(&v->lock);
 	if (rc == 0 || rc == -ENOENT)
-		forget(v, path, mc_now_ms());
+		forget(v, path, mc_now());
 	pthread_mutex_unlock(&v->lock);
 	return rc;
 }

@@ -169,7 +169,7 @@ static void renamed_file(struct vfs *v, struct ren *r)
 	if (tn && have) {
 		tn->remote = 1;
 		tn->st = st;
-		tn->attr_at = mc_now_ms();
+		tn->attr_at = mc_now();
 	} else if (tn) {
 		tn->attr_at = 0;
 	}
@@ -183,7 +183,7 @@ static void renamed_file(struct vfs *v, struct ren *r)
 		mc_node_remove(v, fn);
 	fn = mc_node_get(v, r->from);
 	if (fn)
-		fn->attr_at = mc_now_ms(); /* negative */
+		fn->attr_at = mc_now(); /* negative */
 }
 
 static int rename_file(struct vfs *v, struct ren *r)
@@ -274,7 +274,7 @@ static void renamed_dir(struct vfs *v, struct ren *r)
 		mc_node_remove(v, fn);
 	fn = mc_node_get(v, r->from);
 	if (fn)
-		fn->attr_at = mc_now_ms();
+		fn->attr_at = mc_now();
 }
 
 static int rename_dir(struct vfs *v, struct ren *r)

@@ -116,7 +116,7 @@ static void settle(struct vfs *v, struct replay *rp, struct mc_file *f, int rc, 
 		rp->fatal = rc;
 	az_err("journal replay: upload of '%s' failed: %s; kept in the journal", path,
 	       strerror(-rc));
-	wbc_enqueue(v, f, mc_now_ms() + wbc_backoff_ms(v, 0));
+	wbc_enqueue(v, f, mc_now() + MC_US(wbc_backoff_ms(v, 0)));
 	mc_file_unref(v, f);
 }
 

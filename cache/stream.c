@@ -83,7 +83,7 @@ static void store_attrs(struct vfs *v, struct vfs_file *fh, const struct az_stat
 		return;
 	pthread_mutex_lock(&v->lock);
 	if (fh->file->node)
-		mc_dir_apply(v, fh->file->node, st, mc_now_ms());
+		mc_dir_apply(v, fh->file->node, st, mc_now());
 	pthread_mutex_unlock(&v->lock);
 }
 

@@ -181,7 +181,7 @@ static void merge_result(struct mc_file *f, const struct az_stat *st, uint64_t s
 static void done_ok(struct vfs *v, struct mc_file *f, const struct up_snap *s,
 		    const struct az_stat *st)
 {
-	int64_t now = mc_now_ms();
+	int64_t now = mc_now();
 
 	f->clean_gen = s->gen;
 	f->upload_err = 0;
@@ -202,7 +202,7 @@ static void done_conflict(struct vfs *v, struct mc_file *f, const struct up_snap
 			  int have_rst)
 {
 	struct mc_node *cn = mc_node_get(v, cname);
-	int64_t now = mc_now_ms();
+	int64_t now = mc_now();
 
 	az_err("conflict: '%s' changed on the share since this node read it; this node's "
 	       "version was saved as '%s' and the share's version kept",
@@ -302,6 +302,6 @@ void mc_upload_failed(struct vfs *v, struct mc_file *f, int rc)
 	jn_file(v, f); /* logs its own failure; the data stays in memory regardless */
 	pthread_mutex_lock(&v->lock);
 	if (mc_is_net_err(rc) || v->o.writeback_delay_ms > 0)
-		wbc_enqueue(v, f, mc_now_ms() + wbc_backoff_ms(v, f->retries));
+		wbc_enqueue(v, f, mc_now() + MC_US(wbc_backoff_ms(v, f->retries)));
 	pthread_mutex_unlock(&v->lock);
 }

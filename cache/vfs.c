@@ -48,17 +48,17 @@ void vfs_opts_defaults(struct vfs_opts *o)
 	o->default_dir_mode = 0755;
 }
 
-int64_t mc_now_ms(void)
+int64_t mc_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1; /* never 0 */
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + 1; /* never 0 */
 }
 
 int mc_fresh(int64_t at, long timeout_ms)
 {
-	return at != 0 && mc_now_ms() - at < timeout_ms;
+	return at != 0 && mc_now() - at < MC_US(timeout_ms);
 }
 
 void mc_realtime(struct timespec *ts)
@@ -98,7 +98,7 @@ int mc_note_locked(struct vfs *v, int rc)
 				   ? "writes are queued in the journal"
 				   : "writes fail until it is back");
 		v->offline = 1;
-		v->offline_at = mc_now_ms();
+		v->offline_at = mc_now();
 	} else if (v->offline) {
 		v->offline = 0;
 		az_info("share reachable again");

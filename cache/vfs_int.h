@@ -46,8 +46,8 @@ struct mc_node {
 	struct mc_node *prev, *next; /* v->lock; siblings */
 	int remote;		     /* v->lock; the share has it (as of attr_at) */
 	struct az_stat st;	     /* v->lock; remote attributes when remote */
-	int64_t attr_at;	     /* v->lock; ms the share confirmed st/absence */
-	int64_t listed_at;	     /* v->lock; dirs: ms of cached listing, 0 none */
+	int64_t attr_at;	     /* v->lock; when the share confirmed st/absence */
+	int64_t listed_at;	     /* v->lock; dirs: when listed, 0 none */
 	int listing;		     /* v->lock; a list request is in flight */
 	size_t nentries;	     /* v->lock; dirs: entries in that listing */
 	uint64_t seen;		     /* v->lock; listing generation that saw it */
@@ -62,30 +62,30 @@ struct mc_base {
 	char etag[AZ_ETAG_MAX]; /* "" = unknown (after a rename): size+mtime decide */
 	uint64_t size;
 	struct timespec mtime;
-	int64_t valid_at; /* ms the share last confirmed it, 0 = never */
+	int64_t valid_at; /* when the share last confirmed it, 0 = never */
 };
 
 struct mc_file {
-	uint64_t id;			     /* const; data/<id>, journal/<id> */
-	struct mc_node *node;		     /* v->lock; NULL when orphaned */
-	int orphan;			     /* v->lock; unlinked: never uploaded */
-	int refs;			     /* v->lock; node + handles + workers */
-	int openers, writers;		     /* v->lock; open handles */
-	int fd;				     /* data_lock; data file or -1 (see below) */
-	int whole;			     /* v->lock+data_lock; fd holds the content */
-	int stale;			     /* v->lock; remote moved: download again */
-	struct az_stat lst;		     /* v->lock; local view */
-	uint64_t gen, clean_gen;	     /* v->lock; dirty iff gen != clean_gen */
-	int journaled;			     /* v->lock; journal/<id> exists */
-	uint64_t jn_gen;		     /* v->lock; gen the journal record covers */
-	int upload_err;			     /* v->lock; last upload error, 0 ok */
-	struct mc_base base;		     /* v->lock */
-	int64_t listed_ok_at;		     /* v->lock; ms a listing last showed base unchanged */
-	uint64_t acct;			     /* v->lock; bytes counted in v->data_bytes */
-	int in_lru;			     /* v->lock */
+	uint64_t id;		 /* const; data/<id>, journal/<id> */
+	struct mc_node *node;	 /* v->lock; NULL when orphaned */
+	int orphan;		 /* v->lock; unlinked: never uploaded */
+	int refs;		 /* v->lock; node + handles + workers */
+	int openers, writers;	 /* v->lock; open handles */
+	int fd;			 /* data_lock; data file or -1 (see below) */
+	int whole;		 /* v->lock+data_lock; fd holds the content */
+	int stale;		 /* v->lock; remote moved: download again */
+	struct az_stat lst;	 /* v->lock; local view */
+	uint64_t gen, clean_gen; /* v->lock; dirty iff gen != clean_gen */
+	int journaled;		 /* v->lock; journal/<id> exists */
+	uint64_t jn_gen;	 /* v->lock; gen the journal record covers */
+	int upload_err;		 /* v->lock; last upload error, 0 ok */
+	struct mc_base base;	 /* v->lock */
+	int64_t listed_ok_at;	 /* v->lock; when a lookup's listing showed it current */
+	uint64_t acct;		 /* v->lock; bytes counted in v->data_bytes */
+	int in_lru;		 /* v->lock */
 	struct mc_file *lru_prev, *lru_next; /* v->lock */
 	int queued;			     /* v->lock; on the write-back queue */
-	int64_t due_at;			     /* v->lock; ms the upload is due */
+	int64_t due_at;			     /* v->lock; when the upload is due */
 	int retries;			     /* v->lock; failed background attempts */
 	struct mc_file *q_prev, *q_next;     /* v->lock */
 	pthread_mutex_t up_lock;
@@ -111,7 +111,7 @@ struct vfs {
 	uint64_t data_bytes;		     /* v->lock; all local data */
 	struct mc_file *lru_head, *lru_tail; /* v->lock; clean, unopened, oldest first */
 	int offline;			     /* v->lock; last backend call failed on transport */
-	int64_t offline_at;		     /* v->lock; ms of the last transport failure */
+	int64_t offline_at;		     /* v->lock; time of the last transport failure */
 	/* write-back (writeback.c) */
 	pthread_cond_t wb_cond; /* with lock: queue changed or stop */
 	pthread_cond_t wb_idle; /* with lock: an upload finished */
@@ -132,7 +132,9 @@ struct vfs_file {
 };
 
 /* ---- small shared helpers (vfs.c) ---- */
-int64_t mc_now_ms(void);
+/* Monotonic time in microseconds (never 0); every *_at field uses it. */
+int64_t mc_now(void);
+#define MC_US(ms) ((int64_t)(ms)*1000)
 int mc_fresh(int64_t at, long timeout_ms);
 int mc_is_net_err(int rc);
 /* Records a backend result: transport errors mark the share offline (logged

@@ -23,18 +23,18 @@
 #include "upload.h"
 #include "writeback.h"
 
-void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due_ms)
+void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due)
 {
 	if (f->orphan)
 		return;
 	if (f->queued) {
-		if (due_ms < f->due_at)
-			f->due_at = due_ms;
+		if (due < f->due_at)
+			f->due_at = due;
 		pthread_cond_broadcast(&v->wb_cond);
 		return;
 	}
 	f->queued = 1;
-	f->due_at = due_ms;
+	f->due_at = due;
 	f->q_prev = NULL;
 	f->q_next = v->q_head;
 	if (v->q_head)
@@ -88,12 +88,12 @@ static struct mc_file *q_earliest(struct vfs *v)
 static void wait_until(struct vfs *v, int64_t due)
 {
 	struct timespec ts;
-	int64_t ms;
+	int64_t us;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ms = due - mc_now_ms();
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
+	us = due - mc_now();
+	ts.tv_sec += us / 1000000;
+	ts.tv_nsec += (us % 1000000) * 1000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
@@ -115,7 +115,7 @@ static void run_one(struct vfs *v, struct mc_file *f)
 		if (f->retries++ == 0)
 			az_warn("upload of '%s' failed: %s; kept in the journal, retrying",
 				f->node->path, strerror(-rc));
-		wbc_enqueue(v, f, mc_now_ms() + wbc_backoff_ms(v, f->retries));
+		wbc_enqueue(v, f, mc_now() + MC_US(wbc_backoff_ms(v, f->retries)));
 	} else if (rc == 0) {
 		f->retries = 0;
 	}
@@ -135,7 +135,7 @@ static void *worker(void *arg)
 			pthread_cond_wait(&v->wb_cond, &v->lock);
 			continue;
 		}
-		if (f->due_at > mc_now_ms()) {
+		if (f->due_at > mc_now()) {
 			wait_until(v, f->due_at);
 			continue;
 		}

@@ -10,9 +10,9 @@
 int wbc_start(struct vfs *v);
 /* Stops and joins the workers (queued files stay queued and journaled). */
 void wbc_stop(struct vfs *v);
-/* v->lock held: queue f for an upload at due_ms (keeps an earlier due
+/* v->lock held: queue f for an upload at time due (mc_now() units; keeps an earlier due
  * time if already queued). Takes a reference. */
-void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due_ms);
+void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due);
 /* v->lock held: take f off the queue (drops the queue's reference). */
 void wbc_dequeue(struct vfs *v, struct mc_file *f);
 /* Back-off for a failed background upload, in ms. */

@@ -35,6 +35,32 @@ static void test_reopen_unchanged(void **state)
 	assert_string_equal(buf, "hello");
 	assert_int_equal(vfs_flush(x->v, fh), 0);
 	assert_int_equal(vfs_release(x->v, fh), 0);
+	/* one request: a listing of the (small) directory, or a HEAD */
+	assert_int_equal(fb_calls(&x->fb, FB_STAT) + fb_calls(&x->fb, FB_LIST), 1);
+	assert_int_equal(fb_total(&x->fb), 1);
+}
+
+/* In a big directory the revalidation is a HEAD, not a listing. */
+static void test_reopen_in_big_dir_is_one_head(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	char name[32];
+	char *s;
+	int i;
+
+	fb_mkdir(&x->fb, "big");
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "big/f%03d", i);
+		fb_put(&x->fb, name, "x", 1);
+	}
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "big/f007", NULL);
+	free(s);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_open(x->v, "big/f007", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 1);
+	assert_int_equal(vfs_release(x->v, fh), 0);
 	assert_int_equal(fb_calls(&x->fb, FB_STAT), 1);
 	assert_int_equal(fb_total(&x->fb), 1);
 }
@@ -503,6 +529,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_reopen_unchanged, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_in_big_dir_is_one_head, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_changed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_after_expiry_one_request, fx_setup,
 					    fx_teardown),
