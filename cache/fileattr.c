@@ -221,14 +221,42 @@ static int is_noop(const struct vfs *v, const struct mc_node *n, const struct vf
 	return 1;
 }
 
+/* w with mode and owner completed from the current attributes, so the
+ * backend need not ask the share for them (one request, not two). */
+static void complete_owner(struct vfs *v, const char *path, const struct vfs_want *w,
+			   struct vfs_want *out)
+{
+	struct mc_node *n;
+	struct az_stat cur;
+
+	*out = *w;
+	pthread_mutex_lock(&v->lock);
+	n = mc_node_find(v, path);
+	if (n && mc_node_visible(n)) {
+		mc_node_attrs(v, n, &cur);
+		if (!(out->mask & VFS_SET_MODE))
+			out->mode = cur.mode;
+		else if (!(out->mode & S_IFMT))
+			out->mode |= cur.mode & S_IFMT;
+		if (!(out->mask & VFS_SET_UID))
+			out->uid = cur.uid;
+		if (!(out->mask & VFS_SET_GID))
+			out->gid = cur.gid;
+		out->mask |= VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
 /* A clean file or a directory: the backend, now. */
 static int setattr_backend(struct vfs *v, const char *path, int is_dir, struct mc_file *f,
-			   const struct vfs_want *w)
+			   const struct vfs_want *w_in)
 {
+	struct vfs_want wc, *w = &wc;
 	struct mc_node *n;
 	struct az_stat st;
 	int rc;
 
+	complete_owner(v, path, w_in, &wc);
 	memset(&st, 0, sizeof(st));
 	rc = mc_note(v, v->be.setattr(v->be.ctx, path, is_dir, w, &st));
 	if (rc < 0)

@@ -58,9 +58,13 @@ int mc_conflict_name(const struct vfs *v, const char *path, int seq, char *buf, 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* v->lock held. 0 = snapshot taken, 1 = nothing to do. */
-static int snapshot(struct mc_file *f, struct up_snap *s)
+/* v->lock held. 0 = snapshot taken, 1 = nothing to do. The want always
+ * carries mode and owner (the mount defaults for a file not ours), so the
+ * backend never has to ask the share for them. */
+static int snapshot(const struct vfs *v, struct mc_file *f, struct up_snap *s)
 {
+	struct az_stat own;
+
 	if (f->orphan || !f->node || !mc_file_dirty(f) || !f->whole)
 		return 1;
 	snprintf(s->path, sizeof(s->path), "%s", f->node->path);
@@ -68,15 +72,15 @@ static int snapshot(struct mc_file *f, struct up_snap *s)
 	s->size = f->lst.size;
 	s->base = f->base;
 	memset(&s->want, 0, sizeof(s->want));
-	s->want.mask = VFS_SET_MTIME;
+	s->want.mask = VFS_SET_MTIME | VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
 	s->want.mtime = f->lst.mtime;
 	s->want.size = f->lst.size;
-	if (f->lst.has_owner) {
-		s->want.mask |= VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
-		s->want.mode = (f->lst.mode & ~(mode_t)S_IFMT) | S_IFREG;
-		s->want.uid = f->lst.uid;
-		s->want.gid = f->lst.gid;
-	}
+	own = f->lst;
+	own.is_dir = 0;
+	mc_fill_owner(v, &own);
+	s->want.mode = (own.mode & ~(mode_t)S_IFMT) | S_IFREG;
+	s->want.uid = own.uid;
+	s->want.gid = own.gid;
 	return 0;
 }
 
@@ -238,7 +242,7 @@ static int upload_locked(struct vfs *v, struct mc_file *f)
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_lock(&v->lock);
-	rc = snapshot(f, s);
+	rc = snapshot(v, f, s);
 	pthread_mutex_unlock(&v->lock);
 	if (rc == 1) {
 		rc = 0;
