@@ -55,7 +55,7 @@ static int keep_id(struct replay *rp, uint64_t id)
 }
 
 /* v->lock held: a dirty file for r, attached to its path. */
-static struct mc_file *adopt(struct vfs *v, const struct jn_rec *r, int fd)
+static struct mc_file *adopt(struct vfs *v, const struct jn_rec *r, int fd, uint64_t size)
 {
 	struct mc_node *n = mc_node_get(v, r->path);
 	struct mc_file *f;
@@ -71,7 +71,7 @@ static struct mc_file *adopt(struct vfs *v, const struct jn_rec *r, int fd)
 	n->file = f;
 	f->base = r->base;
 	f->base.valid_at = 0; /* always check the share */
-	f->lst.size = r->size;
+	f->lst.size = size;
 	f->lst.has_owner = r->has_owner;
 	f->lst.mode = r->mode;
 	f->lst.uid = r->uid;
@@ -82,11 +82,13 @@ static struct mc_file *adopt(struct vfs *v, const struct jn_rec *r, int fd)
 	f->clean_gen = 0;
 	f->journaled = 1;
 	f->jn_gen = 1;
-	mc_acct_set(v, f, r->size);
+	mc_acct_set(v, f, size);
 	return f;
 }
 
-static int open_record_data(struct vfs *v, const struct jn_rec *r, int *fd)
+/* The data file of r; *size is what it holds now: writes after the record
+ * (the file was open again when the daemon died) are the newest state. */
+static int open_record_data(struct vfs *v, const struct jn_rec *r, int *fd, uint64_t *size)
 {
 	char path[4200];
 	struct stat sb;
@@ -95,11 +97,18 @@ static int open_record_data(struct vfs *v, const struct jn_rec *r, int *fd)
 	*fd = open(path, O_RDWR | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
-	if (fstat(*fd, &sb) == 0 && (uint64_t)sb.st_size < r->size) {
+	if (fstat(*fd, &sb) < 0) {
+		int rc = -errno;
+
 		close(*fd);
 		*fd = -1;
-		return -EIO; /* shorter than recorded: not trustworthy */
+		return rc;
 	}
+	*size = (uint64_t)sb.st_size;
+	if (*size != r->size)
+		az_warn("journal record for '%s': data is %llu bytes, recorded %llu; uploading "
+			"what is there",
+			r->path, (unsigned long long)*size, (unsigned long long)r->size);
 	return 0;
 }
 
@@ -124,9 +133,10 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 {
 	struct replay *rp = arg;
 	struct mc_file *f;
+	uint64_t size = 0;
 	int fd = -1, rc;
 
-	rc = open_record_data(v, r, &fd);
+	rc = open_record_data(v, r, &fd, &size);
 	if (rc < 0) {
 		az_err("journal record %llu for '%s' has no usable data (%s); dropped",
 		       (unsigned long long)r->id, r->path, strerror(-rc));
@@ -138,7 +148,7 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&v->lock);
-	f = adopt(v, r, fd);
+	f = adopt(v, r, fd, size);
 	if (f)
 		mc_file_ref(f);
 	pthread_mutex_unlock(&v->lock);

@@ -1,0 +1,184 @@
+/* test_cache_journal.c: journal records (format, parse, corrupt input) and
+ * replay edge cases, with the in-memory fake backend.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "cache_fake_backend.h"
+#include "journal.h"
+
+static void sample(struct jn_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = 42;
+	snprintf(r->path, sizeof(r->path), "dir with space/new\nline \xc3\xa9t\xc3\xa9.txt");
+	r->size = 1234;
+	r->base.remote = 1;
+	snprintf(r->base.etag, sizeof(r->base.etag), "\"0x8DC0FFEE\"");
+	r->base.size = 99;
+	r->base.mtime.tv_sec = 1700000000;
+	r->base.mtime.tv_nsec = 123456789;
+	r->has_owner = 1;
+	r->mode = 0100640;
+	r->uid = 1001;
+	r->gid = 1002;
+	r->mtime.tv_sec = 1700000001;
+	r->mtime.tv_nsec = 5;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct jn_rec a, b;
+	char buf[16384];
+	int n;
+
+	(void)state;
+	sample(&a);
+	n = jn_format(&a, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_null(strchr(strstr(buf, "path ") + 5, ' ')); /* encoded: no raw bytes */
+	assert_int_equal(jn_parse(buf, (size_t)n, &b), 0);
+	assert_int_equal(b.id, 42);
+	assert_string_equal(b.path, a.path);
+	assert_int_equal(b.size, 1234);
+	assert_int_equal(b.base.remote, 1);
+	assert_string_equal(b.base.etag, a.base.etag);
+	assert_int_equal(b.base.size, 99);
+	assert_int_equal(b.base.mtime.tv_nsec, 123456789);
+	assert_int_equal(b.mode, 0100640);
+	assert_int_equal(b.uid, 1001);
+	assert_int_equal(b.gid, 1002);
+	assert_int_equal(b.mtime.tv_sec, 1700000001);
+	/* a new file: no base ETag */
+	a.base.remote = 0;
+	a.base.etag[0] = '\0';
+	n = jn_format(&a, buf, sizeof(buf));
+	assert_int_equal(jn_parse(buf, (size_t)n, &b), 0);
+	assert_string_equal(b.base.etag, "");
+	assert_int_equal(b.base.remote, 0);
+}
+
+static void test_parse_rejects(void **state)
+{
+	struct jn_rec a, b;
+	char buf[16384], bad[16384];
+	char *p;
+	int n;
+
+	(void)state;
+	sample(&a);
+	n = jn_format(&a, buf, sizeof(buf));
+	/* cut before "end": a record whose write was torn */
+	assert_int_equal(jn_parse(buf, (size_t)n - 4, &b), -EINVAL);
+	/* wrong magic */
+	memcpy(bad, buf, (size_t)n);
+	bad[0] = 'X';
+	assert_int_equal(jn_parse(bad, (size_t)n, &b), -EINVAL);
+	/* a field missing */
+	memcpy(bad, buf, (size_t)n);
+	bad[n] = '\0';
+	p = strstr(bad, "uid ");
+	memcpy(p, "xyz ", 4);
+	assert_int_equal(jn_parse(bad, (size_t)n, &b), -EINVAL);
+	/* bad hex in the path */
+	memcpy(bad, buf, (size_t)n);
+	bad[n] = '\0';
+	p = strstr(bad, "path ");
+	p[5] = 'Z';
+	assert_int_equal(jn_parse(bad, (size_t)n, &b), -EINVAL);
+	/* a number with garbage */
+	memcpy(bad, buf, (size_t)n);
+	bad[n] = '\0';
+	p = strstr(bad, "size 1234");
+	p[6] = 'q';
+	assert_int_equal(jn_parse(bad, (size_t)n, &b), -EINVAL);
+	assert_int_equal(jn_parse("", 0, &b), -EINVAL);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_corrupt_record_kept(void **state)
+{
+	struct fx *x = *state;
+	char path[4200], jdir[4200];
+	struct stat sb;
+
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	mkdir(jdir, 0700);
+	snprintf(path, sizeof(path), "%s/7", jdir);
+	write_text(path, "azsharefs-journal 1\nid 7\nsize 3\n"); /* torn */
+	snprintf(path, sizeof(path), "%s/8.tmp.1", jdir);
+	write_text(path, "half written");
+	assert_int_equal(fx_start(x), 0);
+	snprintf(path, sizeof(path), "%s/7", jdir);
+	assert_int_equal(stat(path, &sb), 0); /* kept for a human */
+	snprintf(path, sizeof(path), "%s/8.tmp.1", jdir);
+	assert_int_equal(stat(path, &sb), -1); /* never renamed: removed */
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 0);
+	/* new files do not reuse its id */
+	assert_int_equal(fx_write_file(x->v, "f", "abc", 3), 0);
+	snprintf(path, sizeof(path), "%s/data/7", x->dir);
+	assert_int_equal(stat(path, &sb), -1);
+}
+
+static void test_replay_uses_current_data(void **state)
+{
+	struct fx *x = *state;
+	struct jn_rec r;
+	char path[4200], *s;
+
+	memset(&r, 0, sizeof(r));
+	r.id = 3;
+	snprintf(r.path, sizeof(r.path), "grown.txt");
+	r.size = 4; /* the file grew after the record */
+	r.mode = 0100600;
+	r.has_owner = 1;
+	snprintf(path, sizeof(path), "%s/journal", x->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/data", x->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/data/3", x->dir);
+	write_text(path, "four and more");
+	snprintf(path, sizeof(path), "%s/data/9", x->dir);
+	write_text(path, "a clean copy of an old mount");
+	x->v = NULL;
+	{
+		/* write the record with the journal code itself */
+		struct vfs fake;
+
+		memset(&fake, 0, sizeof(fake));
+		snprintf(path, sizeof(path), "%s/journal", x->dir);
+		fake.jn_dir = path;
+		fake.data_dir = path; /* only fsynced */
+		assert_int_equal(jn_write(&fake, &r, -1), 0);
+	}
+	assert_int_equal(fx_start(x), 0);
+	s = fb_get(&x->fb, "grown.txt", NULL);
+	assert_string_equal(s, "four and more");
+	free(s);
+	snprintf(path, sizeof(path), "%s/data/9", x->dir);
+	assert_int_equal(access(path, F_OK), -1); /* swept */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test_setup_teardown(test_corrupt_record_kept, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_uses_current_data, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
