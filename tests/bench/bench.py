@@ -76,6 +76,7 @@ def timed(t, w, fx, timeout):
     """Runs one workload on t: clock, alarm, settle. Returns a result dict."""
     cpu0 = cpu_snapshot(t)
     t.reset()
+    t.mark("start %s" % w.key)
     signal.alarm(timeout)
     try:
         t0 = time.monotonic()
@@ -83,7 +84,9 @@ def timed(t, w, fx, timeout):
         t_ret = time.monotonic()
     finally:
         signal.alarm(0)
-    durable, total, ops = t.settle(t0, t_ret)
+    t.mark("returned %s" % w.key)
+    durable, total, ops = t.settle(t0, t_ret, w.readonly)
+    t.mark("settled %s" % w.key)
     return {"seconds": round(t_ret - t0, 3), "durable": round(durable, 3),
             "requests": total, "ops": ops, "cpu": cpu_delta(cpu0, cpu_snapshot(t))}
 
@@ -162,6 +165,11 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=int, default=600, help="seconds per workload")
     ap.add_argument("--opt", action="append", default=[],
                     help="extra azsharefs -o key=value (repeatable)")
+    ap.add_argument("--stock-emulator", action="store_true",
+                    help="run the emulator as is (its replies with a body stall 40 ms "
+                    "on kept-alive connections; see emulator-nodelay)")
+    ap.add_argument("--logs", help="keep the daemon's and the emulator's logs (with every "
+                    "request, time-stamped) and workload marks under this directory")
     ap.add_argument("--json", help="write all results as JSON here")
     ap.add_argument("--md", help="write the markdown tables here")
     args = ap.parse_args(argv)
@@ -180,6 +188,10 @@ def main(argv=None):
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
+    targets.use_stock_emulator(args.stock_emulator)
+    if args.logs:
+        targets.Target.logs_dir = os.path.abspath(args.logs)
+        os.environ["AZSF_BENCH_REQLOG"] = "1"
     latencies = [int(x) for x in args.latency.split(",") if x]
     which = set(args.targets.split(","))
     extra = dict(o.split("=", 1) for o in args.opt)
@@ -190,7 +202,8 @@ def main(argv=None):
     os.environ["AZSF_BENCH_HOME"] = base
     info = machine_info()
     info.update(command=" ".join(["tests/bench/run.sh"] + (argv or sys.argv[1:])),
-                writeback_delay=args.writeback, large_mib=args.large_mib, opts=extra)
+                writeback_delay=args.writeback, large_mib=args.large_mib, opts=extra,
+                emulator="stock" if args.stock_emulator else "TCP_NODELAY wrapper")
     rows = []
     try:
         print("bench: building fixtures in %s" % base, flush=True)

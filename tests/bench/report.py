@@ -190,8 +190,9 @@ def render(rows, info):
             "machine skews times, not request counts)" % (info.get("load_start"),
                                                          info.get("load_end")),
             "- command: `%s`" % info.get("command", ""),
-            "- write-back targets: writeback_delay=%s s; large file %s MiB; extra opts %s"
-            % (info.get("writeback_delay"), info.get("large_mib"), info.get("opts") or "none"),
+            "- write-back targets: writeback_delay=%s s; large file %s MiB; extra opts %s; "
+            "emulator: %s" % (info.get("writeback_delay"), info.get("large_mib"),
+                              info.get("opts") or "none", info.get("emulator")),
             ""]
     if not rows:
         return "\n".join(head + ["(no results)"]) + "\n"

@@ -27,6 +27,16 @@ import emulator  # noqa: E402
 from mount import Mount, force_unmount, is_fuse_mounted  # noqa: E402
 
 
+STOCK_EMULATOR = emulator.EMULATOR
+NODELAY_EMULATOR = os.path.join(HERE, "emulator-nodelay")
+
+
+def use_stock_emulator(stock):
+    """The emulator the azsharefs targets start: the stock one, or the same
+    with TCP_NODELAY (see emulator-nodelay; the default)."""
+    emulator.EMULATOR = STOCK_EMULATOR if stock else NODELAY_EMULATOR
+
+
 def build_dir():
     d = os.environ.get("AZSF_BUILD", os.path.join(ROOT, "build-bench"))
     return d if os.path.isabs(d) else os.path.join(ROOT, d)
@@ -56,6 +66,8 @@ class Target:
     delay = 0.0
     latency = 0
 
+    logs_dir = None   # set by bench.py --logs: keep logs and workload marks here
+
     def __init__(self, base):
         self.tmp = tempfile.mkdtemp(prefix="azsf-bench-%s-" % self.kind, dir=base)
         os.chmod(self.tmp, 0o755)
@@ -77,11 +89,35 @@ class Target:
     def stats(self):
         return None
 
-    def settle(self, t0, t_ret, limit=600):
+    def settle(self, t0, t_ret, readonly=False, limit=600):
         return t_ret - t0, None, {}
 
     def info(self):
         return {}
+
+    def slug(self):
+        return "".join(c if c.isalnum() else "-" for c in self.label).strip("-")
+
+    def mark(self, text):
+        """A time-stamped line in LOGS/<target>/marks.txt (same clock and
+        format as the emulator's request log)."""
+        if not self.logs_dir:
+            return
+        d = os.path.join(self.logs_dir, self.slug())
+        os.makedirs(d, exist_ok=True)
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        with open(os.path.join(d, "marks.txt"), "a") as f:
+            f.write("%s,%03d %s\n" % (stamp, int(now * 1000) % 1000, text))
+
+    def keep_logs(self, files):
+        if not self.logs_dir:
+            return
+        d = os.path.join(self.logs_dir, self.slug())
+        os.makedirs(d, exist_ok=True)
+        for src in files:
+            if os.path.isfile(src):
+                shutil.copy(src, d)
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -197,13 +233,18 @@ class Azsharefs(Target):
         except FileNotFoundError:
             return True
 
-    def settle(self, t0, t_ret, limit=600, idle=0.6, step=0.05):
+    def settle(self, t0, t_ret, readonly=False, limit=600, step=0.05):
         """Waits until the share is quiet and nothing is journaled.
 
         Returns (durable, total, ops): durable = seconds from t0 to the last
         request the emulator received (no earlier than t_ret), measured by
         polling its counters every `step` s; quiet = no new request for
-        `idle` s, at least delay + idle after t_ret, and an empty journal."""
+        `idle` s, at least delay + idle after t_ret, and an empty journal.
+        A read-only workload makes its requests inside its syscalls, so it
+        only waits 0.1 s (what follows it, e.g. a hot re-run, stays within
+        the mount's 2 s cache timeouts)."""
+        idle = 0.1 if readonly else 0.6
+        wait = idle if readonly else self.delay + idle
         last = self.emu.stats()["total"]
         last_change = t_ret
         while True:
@@ -212,7 +253,7 @@ class Azsharefs(Target):
             total = self.emu.stats()["total"]
             if total != last:
                 last, last_change = total, now
-            quiet = (now - last_change >= idle and now - t_ret >= self.delay + idle)
+            quiet = now - last_change >= idle and now - t_ret >= wait
             if quiet and self.journal_empty():
                 break
             if now - t0 > limit:
@@ -228,6 +269,8 @@ class Azsharefs(Target):
         try:
             if self.mount is not None:
                 self.mount.cleanup()
+                self.keep_logs([p for p, _ in self.mount.logs] +
+                               [os.path.join(self.emu.data_dir, "emulator.log")])
         finally:
             try:
                 self.emu.stop()
