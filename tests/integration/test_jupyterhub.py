@@ -44,6 +44,22 @@ def _hub_unavailable():
     return None
 
 
+def _pids_with_env(prefix):
+    """PIDs whose environment has a variable starting with prefix."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % d, "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(e.startswith(prefix) for e in env):
+            out.append(int(d))
+    return out
+
+
 CONFIG = """
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {port}
@@ -120,13 +136,19 @@ class Hub:
                 self.proc.wait(timeout=15)
             except ProcessLookupError:
                 pass
-        # the proxy and the single-user server run in the hub's session, but
-        # make sure by their pid files / PIDs
-        for name in ("proxy.pid",):
+        # the proxy and the single-user server get sessions of their own:
+        # the hub stops them on SIGTERM (cleanup_servers); if it could not,
+        # kill them by PID (proxy pid file; servers by their HOME under ours)
+        pids = []
+        try:
+            pids.append(int(read_file(os.path.join(self.work, "proxy.pid"))))
+        except (OSError, ValueError):
+            pass
+        pids += _pids_with_env(b"HOME=" + os.fsencode(os.path.join(self.work, "home")))
+        for pid in pids:
             try:
-                pid = int(read_file(os.path.join(self.work, name)))
                 os.kill(pid, signal.SIGKILL)
-            except (OSError, ValueError):
+            except OSError:
                 pass
         if self.proc is not None:
             self._log.close()
