@@ -13,8 +13,8 @@ A missing emulator or azsharefs binary is an error, never a silent pass.
 import itertools
 import os
 import shutil
-import stat
 import sys
+import tempfile
 
 import pytest
 
@@ -24,6 +24,7 @@ if HERE not in sys.path:
 
 import emulator  # noqa: E402
 import mount as mountmod  # noqa: E402
+import remote  # noqa: E402
 
 DEFAULT_TIMEOUT = 120
 _share_ids = itertools.count(1)
@@ -156,22 +157,12 @@ def mnt(mounts, share):
 
 
 @pytest.fixture
-def scratch(tmp_path):
+def scratch():
     """A local directory other users can reach (tmp_path's parents are 0700)."""
-    import tempfile
     d = tempfile.mkdtemp(prefix="azsf-it-local-", dir=mountmod.WORK_BASE)
     os.chmod(d, 0o755)
     yield d
     shutil.rmtree(d, ignore_errors=True)
-
-
-def is_world_reachable(path):
-    p = os.path.realpath(path)
-    while p != "/":
-        if not os.stat(p).st_mode & stat.S_IXOTH:
-            return False
-        p = os.path.dirname(p)
-    return True
 
 
 BIG_COUNT = 10_000
@@ -182,8 +173,6 @@ def big_tree(emu_session):
     """A share with d10k/ holding 10,000 empty files (f00000..f09999) and
     teach/one, all with the permission key of (root, root, 0644) in the form
     docs/DESIGN.md defines; created straight through REST (fast), once."""
-    import remote
-    import time
     emu = emu_session
     name = new_share(emu, prefix="big")
     key = remote.create_permission(emu, name, remote.sddl_for(0, 0, 0o100644))
@@ -192,8 +181,5 @@ def big_tree(emu_session):
     remote.mkdir(emu, name, "teach", perm_key=dkey)
     remote.write(emu, name, "teach/one", b"", perm_key=key)
     names = ["f%05d" % i for i in range(BIG_COUNT)]
-    t0 = time.monotonic()
     remote.Bulk(emu, name, threads=4).create_files("d10k", names, perm_key=key)
-    sys.stdout.write("big_tree: %d files created via REST in %.1f s\n"
-                     % (len(names), time.monotonic() - t0))
     return {"share": name, "dir": "d10k", "names": names, "perm_key": key}
