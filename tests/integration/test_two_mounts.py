@@ -23,6 +23,23 @@ def test_close_to_open_existing_file(mounts, share):
         assert read_file(a.path("doc")) == want_b
 
 
+def test_close_to_open_after_a_fresh_listing(mounts, share):
+    """B's attributes come from a listing made just before A's close: B's
+    next open must still see A's data (a listing is no revalidation for a
+    later open)."""
+    a = mounts.new(share)
+    b = mounts.new(share)
+    write_file(a.path("doc"), b"first version")
+    assert read_file(b.path("doc")) == b"first version"
+    for i in range(3):
+        time.sleep(2.5)                                   # B's caches expire
+        os.listdir(b.mnt)                                 # B lists again ...
+        os.stat(b.path("doc"))
+        want = b"edit %d from A" % i
+        write_file(a.path("doc"), want)                   # ... then A closes
+        assert read_file(b.path("doc")) == want, "B served its cached copy"
+
+
 def test_close_to_open_fsync_without_close(mounts, share):
     a = mounts.new(share)
     b = mounts.new(share)
