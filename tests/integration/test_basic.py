@@ -134,6 +134,20 @@ def test_rename_noreplace_and_exchange(mnt, emu):
         renameat2(mnt.path("b"), mnt.path("c"), RENAME_EXCHANGE)
     assert ei.value.errno == errno.EINVAL
     assert read_file(mnt.path("b")) == b"B" and read_file(mnt.path("c")) == b"A"
+    # directories too
+    os.mkdir(mnt.path("d1"))
+    os.mkdir(mnt.path("d2"))
+    write_file(mnt.path("d1", "in1"), b"1")
+    with pytest.raises(OSError) as ei:
+        renameat2(mnt.path("d1"), mnt.path("d2"), RENAME_NOREPLACE)
+    assert ei.value.errno == errno.EEXIST
+    with pytest.raises(OSError) as ei:
+        renameat2(mnt.path("b"), mnt.path("d2"), RENAME_NOREPLACE)
+    assert ei.value.errno == errno.EEXIST
+    renameat2(mnt.path("d1"), mnt.path("d3"), RENAME_NOREPLACE)
+    assert read_file(mnt.path("d3", "in1")) == b"1"
+    assert remote.names(emu, mnt.share) == ["b", "c", "d2", "d3"]
+    assert remote.names(emu, mnt.share, "d3") == ["in1"]
 
 
 def test_rename_directory(mnt, emu):
