@@ -115,8 +115,6 @@ int mc_lookup(struct vfs *v, const char *path, struct mc_node **out)
 			return 0; /* offline: stale attributes */
 		return rc == -ENOTDIR ? -ENOTDIR : rc;
 	}
-	if (n && n->file && !n->file->stale && !mc_file_dirty(n->file))
-		n->file->listed_ok_at = mc_now(); /* an open may follow: see fileops.c */
 	return n && mc_node_visible(n) ? 0 : -ENOENT;
 }
 

@@ -6,10 +6,9 @@
  * gets the error. vfs_open of a cached clean file revalidates with one
  * backend->stat (same version: keep the copy; changed: download on the first
  * read); in a directory of at most 256 entries that request is a listing of
- * the directory instead of a HEAD (same cost, more answers). If the
- * kernel's lookup for this very open just listed the directory for this
- * path (its attributes had expired), that listing is the revalidation (a
- * 100 ms window, capped by conflict_slack_ms). O_TRUNC needs no download, and no stat
+ * the directory instead of a HEAD (same cost, more answers). No earlier
+ * answer is reused: it may predate another node's close (close-to-open).
+ * O_TRUNC needs no download, and no stat
  * when the attributes are fresh. Files are downloaded lazily on the first read or write. Write-back
  * (delay > 0): vfs_flush journals the file durably and queues it; workers upload it after the
  * delay. vfs_fsync always uploads now. While the share is unreachable, write-back flushes fail with
@@ -37,8 +36,7 @@
 #include "upload.h"
 #include "writeback.h"
 
-#define MC_OPEN_REUSE_MS 100 /* lookup -> open gap */
-#define MC_SMALL_DIR 256     /* entries: revalidate by listing up to this */
+#define MC_SMALL_DIR 256 /* entries: revalidate by listing up to this */
 
 static int is_writable(int flags)
 {
@@ -114,14 +112,6 @@ static int open_trunc(struct vfs *v, struct vfs_file *fh, const char *path, int 
 	return rc;
 }
 
-/* How recent a confirmation by the share an open may reuse instead of its
- * own HEAD: about the gap between the kernel's lookup and its open. */
-static long reuse_ms(const struct vfs *v)
-{
-	return v->o.conflict_slack_ms < MC_OPEN_REUSE_MS ? v->o.conflict_slack_ms
-							 : MC_OPEN_REUSE_MS;
-}
-
 /* In a small directory, the open's one request is a listing rather than a
  * HEAD: it tells as much about this file and refreshes its siblings, and
  * it confirms that new names are free (a save that creates "~name" next
@@ -151,11 +141,10 @@ static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 	int rc, skip;
 
 	pthread_mutex_lock(&v->lock);
-	/* the share is down: serve the copy without waiting; or a listing
-	 * confirmed this version a moment ago (the kernel's lookup for this
-	 * very open listed the directory): that is the revalidation */
-	skip = mc_offline_recent(v) ||
-	       (!fh->file->stale && mc_fresh(fh->file->listed_ok_at, reuse_ms(v)));
+	/* the share is down: serve the copy without waiting. Otherwise always
+	 * ask: even a listing a moment ago may predate another node's close
+	 * that happened before this open started (close-to-open). */
+	skip = mc_offline_recent(v);
 	pthread_mutex_unlock(&v->lock);
 	if (skip) {
 		fh->unchanged = 1;

@@ -66,23 +66,22 @@ struct mc_base {
 };
 
 struct mc_file {
-	uint64_t id;		 /* const; data/<id>, journal/<id> */
-	struct mc_node *node;	 /* v->lock; NULL when orphaned */
-	int orphan;		 /* v->lock; unlinked: never uploaded */
-	int refs;		 /* v->lock; node + handles + workers */
-	int openers, writers;	 /* v->lock; open handles */
-	int fd;			 /* data_lock; data file or -1 (see below) */
-	int whole;		 /* v->lock+data_lock; fd holds the content */
-	int stale;		 /* v->lock; remote moved: download again */
-	struct az_stat lst;	 /* v->lock; local view */
-	uint64_t gen, clean_gen; /* v->lock; dirty iff gen != clean_gen */
-	int journaled;		 /* v->lock; journal/<id> exists */
-	uint64_t jn_gen;	 /* v->lock; gen the journal record covers */
-	int upload_err;		 /* v->lock; last upload error, 0 ok */
-	struct mc_base base;	 /* v->lock */
-	int64_t listed_ok_at;	 /* v->lock; when a lookup's listing showed it current */
-	uint64_t acct;		 /* v->lock; bytes counted in v->data_bytes */
-	int in_lru;		 /* v->lock */
+	uint64_t id;			     /* const; data/<id>, journal/<id> */
+	struct mc_node *node;		     /* v->lock; NULL when orphaned */
+	int orphan;			     /* v->lock; unlinked: never uploaded */
+	int refs;			     /* v->lock; node + handles + workers */
+	int openers, writers;		     /* v->lock; open handles */
+	int fd;				     /* data_lock; data file or -1 (see below) */
+	int whole;			     /* v->lock+data_lock; fd holds the content */
+	int stale;			     /* v->lock; remote moved: download again */
+	struct az_stat lst;		     /* v->lock; local view */
+	uint64_t gen, clean_gen;	     /* v->lock; dirty iff gen != clean_gen */
+	int journaled;			     /* v->lock; journal/<id> exists */
+	uint64_t jn_gen;		     /* v->lock; gen the journal record covers */
+	int upload_err;			     /* v->lock; last upload error, 0 ok */
+	struct mc_base base;		     /* v->lock */
+	uint64_t acct;			     /* v->lock; bytes counted in v->data_bytes */
+	int in_lru;			     /* v->lock */
 	struct mc_file *lru_prev, *lru_next; /* v->lock */
 	int queued;			     /* v->lock; on the write-back queue */
 	int64_t due_at;			     /* v->lock; when the upload is due */
