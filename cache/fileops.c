@@ -4,16 +4,19 @@
  * file return once backend->upload succeeded; on failure the data is
  * journaled (never dropped) and retried in the background, and the caller
  * gets the error. vfs_open of a cached clean file revalidates with one
- * backend->stat (same version: keep the copy; changed: download on the first
- * read); in a directory of at most 256 entries that request is a listing of
- * the directory instead of a HEAD (same cost, more answers). No earlier
- * answer is reused: it may predate another node's close (close-to-open).
- * O_TRUNC needs no download, and no stat
- * when the attributes are fresh. Files are downloaded lazily on the first read or write. Write-back
- * (delay > 0): vfs_flush journals the file durably and queues it; workers upload it after the
- * delay. vfs_fsync always uploads now. While the share is unreachable, write-back flushes fail with
- * EIO unless offline_writes is set; the data stays journaled either way. Large files (over
- * file_max_bytes, not cached, opened without O_TRUNC) get a streaming handle (stream.c).
+ * request (same version: keep the copy; changed: download on the first
+ * read): a HEAD, or, in a directory of at most 256 entries not listed
+ * within conflict_slack_ms, a listing (same count, more answers: the new
+ * name of a save that follows needs no check of its own). No earlier
+ * answer is reused: it may predate another node's close. O_TRUNC needs no
+ * download, and no HEAD when the attributes are fresh. Files are
+ * downloaded lazily on the first read or write.
+ * Write-back (delay > 0): vfs_flush journals the file durably and queues
+ * it; workers upload it after the delay. vfs_fsync always uploads now.
+ * While the share is unreachable, write-back flushes fail with EIO unless
+ * offline_writes is set; the data stays journaled either way.
+ * Large files (over file_max_bytes, not cached, opened without O_TRUNC)
+ * get a streaming handle (stream.c).
  *
  * Threads: any FUSE thread. Locks as in vfs_int.h: up_lock for journaling
  * and uploads, data_lock around data access, v->lock for metadata only.
@@ -112,10 +115,11 @@ static int open_trunc(struct vfs *v, struct vfs_file *fh, const char *path, int 
 	return rc;
 }
 
-/* In a small directory, the open's one request is a listing rather than a
- * HEAD: it tells as much about this file and refreshes its siblings, and
- * it confirms that new names are free (a save that creates "~name" next
- * needs no check of its own). 1 = not applicable, else 0 / -errno. */
+/* In a small directory not listed within conflict_slack_ms, the open's one
+ * request is a listing rather than a HEAD: it tells as much about this file,
+ * refreshes its siblings, and confirms that new names are free (a save that
+ * creates ".~name" next needs no check of its own). Listed recently: a HEAD
+ * (listings are the heavier request). 1 = not applicable, else 0 / -errno. */
 static int revalidate_by_listing(struct vfs *v, struct vfs_file *fh, const char *path)
 {
 	struct mc_node *p;
@@ -126,7 +130,8 @@ static int revalidate_by_listing(struct vfs *v, struct vfs_file *fh, const char 
 		return 1;
 	pthread_mutex_lock(&v->lock);
 	p = mc_node_find(v, pp);
-	if (p && p->listed_at && !p->listing && p->nentries <= MC_SMALL_DIR)
+	if (p && p->listed_at && !p->listing && p->nentries <= MC_SMALL_DIR &&
+	    !mc_fresh(p->listed_at, v->o.conflict_slack_ms))
 		rc = mc_dir_list(v, pp);
 	if (rc == 0 && (fh->file->orphan || !fh->file->node || !fh->file->node->remote))
 		rc = -ENOENT; /* deleted on the share */
