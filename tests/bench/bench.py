@@ -72,8 +72,46 @@ def cpu_delta(a, b):
     return out
 
 
-def timed(t, w, fx, timeout):
+class Strace:
+    """`strace -c -f -w` attached to the azsharefs daemon for one workload
+    (--strace): syscall counts and wall time summed over its threads, kept
+    as LOGS/<target>/strace-<workload>.txt. Slows the daemon: use it for a
+    diagnostic run, not for the figures."""
+
+    def __init__(self, t, key, enabled):
+        self.proc = None
+        pid = t.info().get("daemon_pid")
+        if not (enabled and pid and t.logs_dir):
+            return
+        d = os.path.join(t.logs_dir, t.slug())
+        os.makedirs(d, exist_ok=True)
+        self.proc = subprocess.Popen(["strace", "-c", "-f", "-w", "-p", str(pid), "-o",
+                                      os.path.join(d, "strace-%s.txt" % key)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)   # attached to every thread before the clock starts
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+def timed(t, w, fx, timeout, strace=False):
     """Runs one workload on t: clock, alarm, settle. Returns a result dict."""
+    st = Strace(t, w.key, strace)
+    try:
+        return _timed(t, w, fx, timeout)
+    finally:
+        st.stop()
+
+
+def _timed(t, w, fx, timeout):
     cpu0 = cpu_snapshot(t)
     t.reset()
     t.mark("start %s" % w.key)
@@ -109,7 +147,7 @@ def run_target(t, wls, selected, fx, ctx, args):
                 timed(t, dep, fx, args.timeout)
                 done.add(dep.key)
             row["note"] = w.pre(t, fx, ctx) if w.pre else ""
-            row.update(timed(t, w, fx, args.timeout))
+            row.update(timed(t, w, fx, args.timeout, args.strace))
             done.add(w.key)
         except WorkloadTimeout:
             row["error"] = "timed out after %d s" % args.timeout
@@ -168,8 +206,13 @@ def parse_args(argv):
     ap.add_argument("--stock-emulator", action="store_true",
                     help="run the emulator as is (its replies with a body stall 40 ms "
                     "on kept-alive connections; see emulator-nodelay)")
+    ap.add_argument("--cache-base", help="make the azsharefs cache dirs under this directory "
+                    "(e.g. /dev/shm: shows what the journal's fsyncs cost)")
     ap.add_argument("--logs", help="keep the daemon's and the emulator's logs (with every "
                     "request, time-stamped) and workload marks under this directory")
+    ap.add_argument("--strace", action="store_true",
+                    help="with --logs: strace -c -f -w the daemon during each workload "
+                    "(diagnosis only: it slows the daemon)")
     ap.add_argument("--json", help="write all results as JSON here")
     ap.add_argument("--md", help="write the markdown tables here")
     args = ap.parse_args(argv)
@@ -189,6 +232,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     targets.use_stock_emulator(args.stock_emulator)
+    if args.cache_base:
+        targets.Azsharefs.cache_base = os.path.abspath(args.cache_base)
     if args.logs:
         targets.Target.logs_dir = os.path.abspath(args.logs)
         os.environ["AZSF_BENCH_REQLOG"] = "1"
@@ -203,7 +248,8 @@ def main(argv=None):
     info = machine_info()
     info.update(command=" ".join(["tests/bench/run.sh"] + (argv or sys.argv[1:])),
                 writeback_delay=args.writeback, large_mib=args.large_mib, opts=extra,
-                emulator="stock" if args.stock_emulator else "TCP_NODELAY wrapper")
+                emulator="stock" if args.stock_emulator else "TCP_NODELAY wrapper",
+                cache_base=args.cache_base or "the run's scratch dir under /tmp")
     rows = []
     try:
         print("bench: building fixtures in %s" % base, flush=True)

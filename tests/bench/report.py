@@ -191,8 +191,9 @@ def render(rows, info):
                                                          info.get("load_end")),
             "- command: `%s`" % info.get("command", ""),
             "- write-back targets: writeback_delay=%s s; large file %s MiB; extra opts %s; "
-            "emulator: %s" % (info.get("writeback_delay"), info.get("large_mib"),
-                              info.get("opts") or "none", info.get("emulator")),
+            "emulator: %s; cache dirs in %s" % (
+                info.get("writeback_delay"), info.get("large_mib"), info.get("opts") or "none",
+                info.get("emulator"), info.get("cache_base")),
             ""]
     if not rows:
         return "\n".join(head + ["(no results)"]) + "\n"

@@ -187,6 +187,7 @@ class Azsharefs(Target):
     the same cache dir again, so kernel and in-memory caches are cold while
     the local file copies survive."""
     kind = "azsharefs"
+    cache_base = None   # bench.py --cache-base: put cache dirs there (e.g. tmpfs)
 
     def __init__(self, base, latency, delay, extra_opts=None):
         super().__init__(base)
@@ -196,7 +197,10 @@ class Azsharefs(Target):
         self.label = "azsharefs %s @%d ms" % (mode, latency)
         self.emu = emulator.Emulator(latency_ms=latency,
                                      data_dir=os.path.join(self.tmp, "emu"))
-        self.cache = os.path.join(self.tmp, "cache")
+        if self.cache_base:
+            self.cache = tempfile.mkdtemp(prefix="azsf-bench-cache-", dir=self.cache_base)
+        else:
+            self.cache = os.path.join(self.tmp, "cache")
         self.mount = None
 
     def start(self):
@@ -277,6 +281,8 @@ class Azsharefs(Target):
             finally:
                 if not is_fuse_mounted(self.mnt):
                     shutil.rmtree(self.tmp, ignore_errors=True)
+                    if self.cache_base:
+                        shutil.rmtree(self.cache, ignore_errors=True)
 
 
 def target_factories(base, latencies, delay, which, extra_opts=None):
