@@ -13,16 +13,20 @@
  *   the target (replace-if-exists); the temp is deleted on failure.
  * - Every create/upload carries the permission key of (uid, gid, mode) and
  *   x-ms-file-last-write-time = want->mtime when given (docs/DESIGN.md).
+ * - Requests are the cost that counts: no HEAD merely to fill a reply that
+ *   lacks the size. Set File Properties takes the size from the resize or
+ *   from the caller (VFS_KNOWN_SIZE, trusted only when the reply's
+ *   last-write time matches the caller's), a large upload's result is the
+ *   rename's reply, a range write updates the attributes the caller gave.
+ * Pure helpers (symlink format, temp names) are in backend_fmt.c.
  */
 #include "backend.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,34 +76,6 @@ void azb_free(struct azb *b)
 
 /* ---- small helpers ---- */
 
-int azb_all_zero(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
-}
-
-int azb_temp_name(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) : 0;
-	uint64_t r = 0;
-	int n;
-
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
-	}
-	if (slash)
-		n = snprintf(out, outlen, "%.*s/%s%016llx", dirlen, path, AZB_TEMP_PREFIX,
-			     (unsigned long long)r);
-	else
-		n = snprintf(out, outlen, "%s%016llx", AZB_TEMP_PREFIX, (unsigned long long)r);
-	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
-}
-
 static int is_temp_name(const char *name)
 {
 	return strncmp(name, AZB_TEMP_PREFIX, strlen(AZB_TEMP_PREFIX)) == 0;
@@ -112,6 +88,12 @@ static void set_owner(struct az_stat *st, uid_t uid, gid_t gid, mode_t mode)
 	st->uid = uid;
 	st->gid = gid;
 	st->mode = mode;
+}
+
+/* Equal as the share stores times (100 ns ticks). */
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec / 100 == b->tv_nsec / 100;
 }
 
 /* The permission key and times to send for want. type is the S_IFMT to
@@ -173,6 +155,13 @@ static int merge_owner(struct azb *b, const char *path, int is_dir, struct vfs_w
 		rc = perm_fill_stat(b->pm, &cur);
 		if (rc)
 			return rc;
+		if (!cur.is_dir && !(w->mask & (VFS_SET_SIZE | VFS_KNOWN_SIZE))) {
+			/* what the change's reply will lack, known now */
+			w->mask |= VFS_KNOWN_SIZE;
+			w->size = cur.size;
+			if (!(w->mask & VFS_SET_MTIME))
+				w->mtime = cur.mtime;
+		}
 	}
 	if (!cur.has_owner) {
 		cur.uid = b->opts.default_uid;
@@ -357,7 +346,8 @@ static int put_ranges(struct azb *b, const char *tmp, int fd, uint64_t size)
 	return j.rc;
 }
 
-/* Temp file + parallel ranges + replacing rename; st = HEAD of the result. */
+/* Temp file + parallel ranges + replacing rename; st = the rename's reply
+ * (it describes the result; the size is ours), so no HEAD follows. */
 static int upload_large(struct azb *b, const char *path, int fd, uint64_t size,
 			const struct az_smb *smb, const struct vfs_want *want, struct az_stat *st)
 {
@@ -374,16 +364,18 @@ static int upload_large(struct azb *b, const char *path, int fd, uint64_t size,
 	rc = put_ranges(b, tmp, fd, size);
 	if (rc)
 		goto out;
-	rc = az_rename(b->c, tmp, path, 0, 1, NULL, NULL);
+	memset(st, 0, sizeof(*st));
+	st->size = size;
+	rc = az_rename_ex(b->c, tmp, path, 0, 1, NULL, NULL, st);
 	if (rc)
 		goto out;
 	created = 0;
-	rc = az_file_get_props(b->c, path, st);
-	if (rc == 0 && (want->mask & VFS_SET_MTIME) &&
-	    (st->mtime.tv_sec != want->mtime.tv_sec ||
-	     st->mtime.tv_nsec / 100 != want->mtime.tv_nsec / 100)) {
+	/* Ranges keep the create's last-write time; should the share have moved
+	 * it anyway, put it back (one more request, never in the common case). */
+	if ((want->mask & VFS_SET_MTIME) && !same_time(&st->mtime, &want->mtime)) {
 		struct az_smb fix = {.set_mtime = 1, .mtime = want->mtime};
 
+		az_debug("upload '%s': last-write time moved, setting it again", path);
 		rc = az_file_set_props(b->c, path, -1, &fix, NULL, st);
 	}
 out:
@@ -424,11 +416,13 @@ static int be_upload(void *ctx, const char *path, int fd, uint64_t size,
 	return 0;
 }
 
-/* Put Range fails past EOF: grow the file once, then write. */
-static int put_growing(struct azb *b, const char *path, uint64_t off, const void *buf, size_t len)
+/* Put Range fails past EOF: grow the file once, then write. out (may be
+ * NULL) is updated from the last reply (ETag, last-write time). */
+static int put_growing(struct azb *b, const char *path, uint64_t off, const void *buf, size_t len,
+		       struct az_stat *out)
 {
 	struct az_stat cur;
-	int rc = az_file_put_range(b->c, path, off, buf, len, NULL, NULL);
+	int rc = az_file_put_range(b->c, path, off, buf, len, NULL, out);
 
 	if (rc != -EINVAL)
 		return rc;
@@ -438,23 +432,29 @@ static int put_growing(struct azb *b, const char *path, uint64_t off, const void
 	if (cur.size >= off + len)
 		return -EINVAL;
 	rc = az_file_set_props(b->c, path, (int64_t)(off + len), NULL, NULL, NULL);
-	return rc ? rc : az_file_put_range(b->c, path, off, buf, len, NULL, NULL);
+	return rc ? rc : az_file_put_range(b->c, path, off, buf, len, NULL, out);
 }
 
+/* st in/out (include/azsharefs/cache.h): with the caller's attributes on
+ * entry (etag set) the replies update them; else one HEAD at the end. */
 static int be_write_range(void *ctx, const char *path, uint64_t off, const void *buf, size_t len,
 			  struct az_stat *st)
 {
 	struct azb *b = ctx;
+	int known = st->etag[0] != '\0' && !st->is_dir;
 	size_t done = 0;
 	int rc = 0;
 
 	while (rc == 0 && done < len) {
 		size_t n = len - done < AZ_MAX_RANGE ? len - done : AZ_MAX_RANGE;
 
-		rc = put_growing(b, path, off + done, (const char *)buf + done, n);
+		rc = put_growing(b, path, off + done, (const char *)buf + done, n,
+				 known ? st : NULL);
 		done += n;
 	}
-	if (rc == 0)
+	if (rc == 0 && known && st->size < off + len)
+		st->size = off + len;
+	else if (rc == 0 && !known)
 		rc = az_file_get_props(b->c, path, st);
 	return rc ? rc : perm_fill_stat(b->pm, st);
 }
@@ -539,6 +539,34 @@ static int be_rename(void *ctx, const char *src, const char *dst, int is_dir, in
 	return rc;
 }
 
+/* Set File Properties. The reply has no size: it is the resize value, or
+ * the one the caller knows (VFS_KNOWN_SIZE) when the reply's last-write
+ * time shows nobody wrote meanwhile; else a HEAD after the change tells
+ * (and a version that moved under us is reported unknown: etag ""). */
+static int file_set_props(struct azb *b, const char *path, int64_t size, const struct az_smb *smb,
+			  const struct vfs_want *w, struct az_stat *st)
+{
+	int known = (w->mask & VFS_KNOWN_SIZE) != 0;
+	int moved = 0;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->size = known ? w->size : 0;
+	rc = az_file_set_props(b->c, path, size, smb, NULL, st);
+	if (rc || size >= 0)
+		return rc;
+	if (known && ((w->mask & VFS_SET_MTIME) || same_time(&st->mtime, &w->mtime)))
+		return 0;
+	if (known) {
+		az_debug("setattr '%s': written elsewhere meanwhile, asking the share", path);
+		moved = 1;
+	}
+	rc = az_file_get_props(b->c, path, st);
+	if (rc == 0 && moved)
+		st->etag[0] = '\0';
+	return rc;
+}
+
 static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_want *want,
 		      struct az_stat *st)
 {
@@ -574,7 +602,7 @@ static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_
 	if (is_dir)
 		rc = az_dir_set_props(b->c, path, &smb, st);
 	else
-		rc = az_file_set_props(b->c, path, size, &smb, NULL, st);
+		rc = file_set_props(b, path, size, &smb, &w, st);
 	if (rc)
 		return rc;
 	if (is_dir)
@@ -587,68 +615,6 @@ static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_
 }
 
 /* ---- symlinks (Minshall+French, as cifs mfsymlinks) ---- */
-
-static void md5_hex(const char *s, size_t len, char out[33])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	EVP_Digest(s, len, md, &n, EVP_md5(), NULL);
-	for (unsigned i = 0; i < 16; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[32] = '\0';
-}
-
-int azb_symlink_format(const char *target, char out[AZB_SYMLINK_SIZE])
-{
-	size_t len = strlen(target);
-	char md5[33];
-	size_t o;
-
-	if (len == 0)
-		return -EINVAL;
-	if (len > AZB_SYMLINK_MAXLEN)
-		return -ENAMETOOLONG;
-	md5_hex(target, len, md5);
-	memset(out, ' ', AZB_SYMLINK_SIZE);
-	o = (size_t)snprintf(out, AZB_SYMLINK_SIZE, "XSym\n%04u\n%s\n", (unsigned)len, md5);
-	memcpy(out + o, target, len);
-	o += len;
-	if (o < AZB_SYMLINK_SIZE)
-		out[o] = '\n';
-	return 0;
-}
-
-int azb_symlink_parse(const char *body, size_t len, char *buf, size_t size)
-{
-	char md5[33];
-	unsigned tlen = 0;
-	const char *target = body + 43;
-
-	if (len != AZB_SYMLINK_SIZE || memcmp(body, "XSym\n", 5) != 0 || body[9] != '\n' ||
-	    body[42] != '\n')
-		return -EINVAL;
-	for (int i = 5; i < 9; i++) {
-		if (body[i] < '0' || body[i] > '9')
-			return -EINVAL;
-		tlen = tlen * 10 + (unsigned)(body[i] - '0');
-	}
-	if (tlen == 0 || tlen > AZB_SYMLINK_MAXLEN)
-		return -EINVAL;
-	md5_hex(target, tlen, md5);
-	if (memcmp(md5, body + 10, 32) != 0)
-		return -EINVAL;
-	if (size == 0)
-		return 0;
-	if (tlen > size - 1)
-		tlen = (unsigned)(size - 1);
-	memcpy(buf, target, tlen);
-	buf[tlen] = '\0';
-	return 0;
-}
 
 static int be_symlink(void *ctx, const char *path, const char *target, const struct vfs_want *want,
 		      struct az_stat *st)

@@ -172,6 +172,21 @@ int az_client_run(struct az_client *c, struct az_req *r, int is_dir, int size_fr
 	return rc;
 }
 
+int az_client_run_update(struct az_client *c, struct az_req *r, struct az_stat *out)
+{
+	struct az_resp resp;
+	int rc;
+
+	rc = az_http_do(c->http, r, &resp);
+	if (rc == 0 && out) {
+		rc = az_stat_update_from_hdrs(&resp.hdrs, out);
+		if (rc < 0)
+			az_err("%s '%s': malformed reply headers", r->op, r->path);
+	}
+	az_resp_release(&resp);
+	return rc;
+}
+
 int az_client_head(struct az_client *c, const char *path, int is_dir, struct az_stat *out)
 {
 	struct az_req r;

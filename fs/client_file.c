@@ -14,6 +14,10 @@
  *   as ours; release and break accept 409 LeaseNotPresentWithLeaseOperation;
  *   change accepts 409 LeaseIdMismatchWithLeaseOperation (the id already
  *   moved to the proposed one).
+ * One user-visible call is one request: replies that lack the size (Put
+ * Range, Set File Properties, Rename) fill the out-struct from their
+ * headers and leave the size to the caller, who knows it; only a lost
+ * reply costs the HEADs that establish what happened.
  * Bodies carry Content-MD5, so a damaged upload is refused, not stored.
  * A whole-file download that fails mid-way is retried from byte 0 (pwrite
  * from offset 0, ftruncate to the final length), so the fd and *out always
@@ -183,10 +187,7 @@ int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, co
 		az_req_hdr(&r, "x-ms-lease-id", lease_id);
 	r.body = buf;
 	r.body_len = len;
-	rc = az_client_run(c, &r, 0, 0, NULL);
-	if (rc == 0 && out)
-		rc = az_client_head(c, path, 0, out);
-	return rc;
+	return az_client_run_update(c, &r, out);
 }
 
 int az_file_put_range(struct az_client *c, const char *path, uint64_t off, const void *buf,
@@ -219,6 +220,7 @@ int az_file_set_props(struct az_client *c, const char *path, int64_t size, const
 	struct az_req r;
 	struct az_smb_vals v;
 	char clen[32];
+	uint64_t known;
 	int rc;
 
 	az_req_init(&r, "PUT", "set file properties", path);
@@ -232,11 +234,10 @@ int az_file_set_props(struct az_client *c, const char *path, int64_t size, const
 	rc = az_smb_headers(&r, smb, 0, 0, &v);
 	if (rc < 0)
 		return rc;
-	rc = az_client_run(c, &r, 0, 0, size >= 0 ? out : NULL);
-	if (rc == 0 && out && size >= 0)
-		out->size = (uint64_t)size;
-	else if (rc == 0 && out)
-		rc = az_client_head(c, path, 0, out);
+	known = out ? out->size : 0;
+	rc = az_client_run(c, &r, 0, 0, out);
+	if (rc == 0 && out)
+		out->size = size >= 0 ? (uint64_t)size : known;
 	return rc;
 }
 
@@ -292,47 +293,72 @@ int az_file_list_ranges(struct az_client *c, const char *path, struct az_range *
 
 /* ---- rename ---- */
 
-/* After a lost reply: the rename is done when src is gone and dst exists. */
-static int rename_landed(struct az_client *c, const char *src, const char *dst, int is_dir)
+/* After a lost reply: the rename is done when src is gone and dst exists;
+ * out (may be NULL) gets the HEAD of dst. */
+static int rename_landed(struct az_client *c, const char *src, const char *dst, int is_dir,
+			 struct az_stat *out)
 {
 	struct az_stat st;
 
 	if (az_client_head(c, src, is_dir, &st) != -ENOENT)
 		return 0;
-	return az_client_head(c, dst, is_dir, &st) == 0;
+	if (az_client_head(c, dst, is_dir, &st) != 0)
+		return 0;
+	if (out)
+		*out = st;
+	return 1;
+}
+
+static void rename_req(struct az_req *r, const char *source, const char *dst, int is_dir,
+		       int replace, const char *src_lease, const char *dst_lease)
+{
+	az_req_init(r, "PUT", is_dir ? "rename directory" : "rename file", dst);
+	r->query = is_dir ? "restype=directory&comp=rename" : "comp=rename";
+	az_req_hdr(r, "x-ms-file-rename-source", source);
+	az_req_hdr(r, "x-ms-file-rename-replace-if-exists", replace ? "true" : "false");
+	if (src_lease)
+		az_req_hdr(r, "x-ms-source-lease-id", src_lease);
+	if (dst_lease)
+		az_req_hdr(r, "x-ms-destination-lease-id", dst_lease);
+	r->lost_ok_status = 404;
+	r->lost_ok_code = "ResourceNotFound";
+}
+
+int az_rename_ex(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
+		 const char *src_lease, const char *dst_lease, struct az_stat *out)
+{
+	struct az_req r;
+	struct az_resp resp;
+	char *source = az_http_url(c->http, src, 1);
+	uint64_t known = out ? out->size : 0;
+	int rc;
+
+	if (!source)
+		return -ENOMEM;
+	rename_req(&r, source, dst, is_dir, replace, src_lease, dst_lease);
+	rc = az_http_do(c->http, &r, &resp);
+	if ((rc == 0 && resp.lost_ok) || (rc == -EEXIST && resp.ambiguous && !replace)) {
+		rc = rename_landed(c, src, dst, is_dir, out) ? 0 : (rc ? rc : -ENOENT);
+		if (rc == 0)
+			az_info("rename '%s' to '%s': reply lost, the rename is done", src, dst);
+		else
+			az_err("rename '%s' to '%s': %s", src, dst, strerror(-rc));
+	} else if (rc == 0 && out) {
+		rc = az_stat_from_hdrs(&resp.hdrs, is_dir, 0, out);
+		if (rc < 0)
+			az_err("%s '%s': malformed reply headers", r.op, dst);
+		else if (!is_dir)
+			out->size = known;
+	}
+	az_resp_release(&resp);
+	free(source);
+	return rc;
 }
 
 int az_rename(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
 	      const char *src_lease, const char *dst_lease)
 {
-	struct az_req r;
-	struct az_resp resp;
-	char *source = az_http_url(c->http, src, 1);
-	int rc;
-
-	if (!source)
-		return -ENOMEM;
-	az_req_init(&r, "PUT", is_dir ? "rename directory" : "rename file", dst);
-	r.query = is_dir ? "restype=directory&comp=rename" : "comp=rename";
-	az_req_hdr(&r, "x-ms-file-rename-source", source);
-	az_req_hdr(&r, "x-ms-file-rename-replace-if-exists", replace ? "true" : "false");
-	if (src_lease)
-		az_req_hdr(&r, "x-ms-source-lease-id", src_lease);
-	if (dst_lease)
-		az_req_hdr(&r, "x-ms-destination-lease-id", dst_lease);
-	r.lost_ok_status = 404;
-	r.lost_ok_code = "ResourceNotFound";
-	rc = az_http_do(c->http, &r, &resp);
-	if ((rc == 0 && resp.lost_ok) || (rc == -EEXIST && resp.ambiguous && !replace)) {
-		rc = rename_landed(c, src, dst, is_dir) ? 0 : (rc ? rc : -ENOENT);
-		if (rc == 0)
-			az_info("rename '%s' to '%s': reply lost, the rename is done", src, dst);
-		else
-			az_err("rename '%s' to '%s': %s", src, dst, strerror(-rc));
-	}
-	az_resp_release(&resp);
-	free(source);
-	return rc;
+	return az_rename_ex(c, src, dst, is_dir, replace, src_lease, dst_lease, NULL);
 }
 
 /* ---- leases ---- */

@@ -29,6 +29,11 @@ int az_smb_headers(struct az_req *r, const struct az_smb *smb, int create, int i
 int az_client_run(struct az_client *c, struct az_req *r, int is_dir, int size_from_cl,
 		  struct az_stat *out);
 
+/* Runs r (a file operation); on success updates out (may be NULL) in place
+ * with the x-ms-file-* / ETag headers the reply carries, keeping the
+ * caller's value of every other field (see az_stat_update_from_hdrs). */
+int az_client_run_update(struct az_client *c, struct az_req *r, struct az_stat *out);
+
 /* HEAD of a file or directory. */
 int az_client_head(struct az_client *c, const char *path, int is_dir, struct az_stat *out);
 

@@ -171,6 +171,30 @@ int az_stat_from_hdrs(const struct az_hdrs *h, int is_dir, int size_from_cl, str
 	return stat_size(h, size_from_cl, st);
 }
 
+int az_stat_update_from_hdrs(const struct az_hdrs *h, struct az_stat *st)
+{
+	struct az_stat got;
+	int rc = az_stat_from_hdrs(h, st->is_dir, 0, &got);
+
+	if (rc < 0)
+		return rc;
+	if (az_hdrs_get(h, "x-ms-file-last-write-time"))
+		st->mtime = got.mtime;
+	if (az_hdrs_get(h, "x-ms-file-change-time"))
+		st->ctime = got.ctime;
+	if (az_hdrs_get(h, "x-ms-file-creation-time"))
+		st->btime = got.btime;
+	if (az_hdrs_get(h, "ETag"))
+		memcpy(st->etag, got.etag, sizeof(st->etag));
+	if (az_hdrs_get(h, "x-ms-file-permission-key"))
+		memcpy(st->perm_key, got.perm_key, sizeof(st->perm_key));
+	if (az_hdrs_get(h, "x-ms-file-attributes"))
+		st->attrs = got.attrs;
+	if (az_hdrs_get(h, "x-ms-file-id"))
+		st->file_id = got.file_id;
+	return 0;
+}
+
 /* ---- JSON ---- */
 
 static void json_add_escaped(struct az_sb *b, const char *s)

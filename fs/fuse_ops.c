@@ -244,13 +244,18 @@ static int fo_readlink(const char *path, char *buf, size_t size)
 
 /* ---- attributes ---- */
 
-/* Current attributes by path, or of the open file when the path is gone. */
-static int current(const char *rel, struct fuse_file_info *fi, struct stat *st)
+/* Current attributes by path, or of the open file when the path is gone.
+ * known (may be NULL) gets the cache's view of the entry for path-based
+ * calls (fi == NULL), else known->is_dir = -1 (nothing known). */
+static int current(const char *rel, struct fuse_file_info *fi, struct stat *st,
+		   struct az_stat *known)
 {
 	struct fo_ctx *x = fo_ctx();
 	struct az_stat a;
 	int rc;
 
+	if (known)
+		known->is_dir = -1;
 	if (!rel) {
 		struct fo_file *f = fo_file_of(fi);
 
@@ -259,7 +264,24 @@ static int current(const char *rel, struct fuse_file_info *fi, struct stat *st)
 	rc = vfs_getattr(x->v, rel, &a);
 	if (rc == 0)
 		fo_fill_stat(x, rel, &a, st);
+	if (rc == 0 && known && !fi)
+		*known = a;
 	return rc;
+}
+
+/* Tells the backend the size and last-write time the cache holds for a
+ * file (VFS_KNOWN_SIZE), so a chmod/chown/utimens of a clean file is one
+ * Set File Properties, not that plus a HEAD for the size the reply lacks.
+ * Only for path-based calls: through an open handle a streamed file may
+ * first flush buffered data that changes the size. */
+static void add_known(const struct az_stat *known, struct vfs_want *w)
+{
+	if (known->is_dir != 0)
+		return;
+	w->mask |= VFS_KNOWN_SIZE;
+	w->size = known->size;
+	if (!(w->mask & VFS_SET_MTIME))
+		w->mtime = known->mtime;
 }
 
 static int setattr(const char *rel, struct fuse_file_info *fi, const struct vfs_want *w)
@@ -283,8 +305,9 @@ static int fo_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	const char *rel = fo_rel(path);
 	struct vfs_want w;
+	struct az_stat known;
 	struct stat st;
-	int rc = current(rel, fi, &st);
+	int rc = current(rel, fi, &st, &known);
 
 	if (rc)
 		return rc;
@@ -294,6 +317,7 @@ static int fo_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	memset(&w, 0, sizeof(w));
 	w.mask = VFS_SET_MODE;
 	w.mode = (st.st_mode & S_IFMT) | (mode & 07777);
+	add_known(&known, &w);
 	return setattr(rel, fi, &w);
 }
 
@@ -317,8 +341,9 @@ static int fo_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 	const char *rel = fo_rel(path);
 	struct fuse_context *c = fuse_get_context();
 	struct vfs_want w;
+	struct az_stat known;
 	struct stat st;
-	int rc = current(rel, fi, &st);
+	int rc = current(rel, fi, &st, &known);
 
 	if (rc)
 		return rc;
@@ -338,7 +363,10 @@ static int fo_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 		w.mask |= VFS_SET_GID;
 		w.gid = gid;
 	}
-	return w.mask ? setattr(rel, fi, &w) : 0;
+	if (!w.mask)
+		return 0;
+	add_known(&known, &w);
+	return setattr(rel, fi, &w);
 }
 
 static int fo_truncate(const char *path, off_t size, struct fuse_file_info *fi)
@@ -359,7 +387,9 @@ static int fo_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 
 static int fo_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
+	const char *rel = fo_rel(path);
 	struct vfs_want w;
+	struct az_stat known;
 
 	/* atime is not kept; only the last-write time matters */
 	if (tv && tv[1].tv_nsec == UTIME_OMIT)
@@ -370,7 +400,11 @@ static int fo_utimens(const char *path, const struct timespec tv[2], struct fuse
 		clock_gettime(CLOCK_REALTIME, &w.mtime);
 	else
 		w.mtime = tv[1];
-	return setattr(fo_rel(path), fi, &w);
+	/* the attributes are normally fresh (the kernel just looked the path
+	 * up): free, and it spares the backend a HEAD for the size */
+	if (rel && !fi && vfs_getattr(fo_ctx()->v, rel, &known) == 0)
+		add_known(&known, &w);
+	return setattr(rel, fi, &w);
 }
 
 static int fo_statfs(const char *path, struct statvfs *sv)

@@ -69,6 +69,12 @@ const char *az_hdrs_get(const struct az_hdrs *h, const char *name);
  * decide from the attributes / x-ms-type. Returns 0 or -EPROTO when a
  * present header is malformed. */
 int az_stat_from_hdrs(const struct az_hdrs *h, int is_dir, int size_from_cl, struct az_stat *st);
+/* Updates st in place from a reply that describes only part of the entry
+ * (Put Range: ETag and last-write time): each of ETag, the x-ms-file-*
+ * times, permission key, attributes and file id replaces st's value when
+ * its header is present; everything else (size, is_dir, atime) is kept.
+ * 0, or -EPROTO when a present header is malformed (st then unchanged). */
+int az_stat_update_from_hdrs(const struct az_hdrs *h, struct az_stat *st);
 /* "Archive | ReadOnly" <-> AZ_FATTR_* bits ("None" = 0). Unknown names are
  * ignored on parse. Format returns "None" for 0 on create, and the names
  * joined by " | ". */

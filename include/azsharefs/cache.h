@@ -35,6 +35,13 @@ struct vfs_want {
 #define VFS_SET_GID 0x4u
 #define VFS_SET_MTIME 0x8u
 #define VFS_SET_SIZE 0x10u
+/* Not a change: want->size is the entry's current size as the caller knows
+ * it and, unless VFS_SET_MTIME is set, want->mtime its current last-write
+ * time. A backend whose reply lacks the size (Set File Properties) reports
+ * this size instead of asking the share; when the reply's last-write time
+ * differs from want->mtime the file changed meanwhile and the backend asks
+ * the share after all (and reports the version as unknown, etag ""). */
+#define VFS_KNOWN_SIZE 0x20u
 
 typedef int (*vfs_list_cb)(void *arg, const char *name, const struct az_stat *st);
 
@@ -53,7 +60,11 @@ struct vfs_backend {
 	 * and a replacing rename). want carries mode/uid/gid/mtime. st = result. */
 	int (*upload)(void *ctx, const char *path, int fd, uint64_t size,
 		      const struct vfs_want *want, struct az_stat *st);
-	/* In-place range write of an existing file (large, streamed files). */
+	/* In-place range write of an existing file (large, streamed files).
+	 * st is in/out: when st->etag is not empty on entry, st holds the file's
+	 * attributes as the caller knows them (e.g. from the resize just before)
+	 * and the backend only updates what the write changed (ETag, mtime, the
+	 * size when the write ends past it) instead of asking the share. */
 	int (*write_range)(void *ctx, const char *path, uint64_t off, const void *buf,
 			   size_t len, struct az_stat *st);
 	int (*create)(void *ctx, const char *path, const struct vfs_want *want,
@@ -64,7 +75,7 @@ struct vfs_backend {
 	int (*rmdir)(void *ctx, const char *path);
 	/* Atomic rename; noreplace = fail with -EEXIST if dst exists. */
 	int (*rename)(void *ctx, const char *src, const char *dst, int is_dir, int noreplace);
-	/* Sets the fields in want->mask (size = resize). */
+	/* Sets the fields in want->mask (size = resize; see VFS_KNOWN_SIZE). */
 	int (*setattr)(void *ctx, const char *path, int is_dir, const struct vfs_want *want,
 		       struct az_stat *st);
 	int (*symlink)(void *ctx, const char *path, const char *target,

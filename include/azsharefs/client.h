@@ -109,8 +109,12 @@ int az_file_read(struct az_client *c, const char *path, uint64_t off, size_t len
 /* Whole-file Get File, written to fd from offset 0 (pwrite); out gets the
  * attributes of exactly the version that was read. */
 int az_file_download(struct az_client *c, const char *path, int fd, struct az_stat *out);
-/* Put Range (1..AZ_MAX_RANGE bytes). The reply carries only the ETag and
- * times, so a non-NULL out costs one extra HEAD after the write. */
+/* Put Range (1..AZ_MAX_RANGE bytes). One request, also with out: the reply
+ * carries only the ETag and the last-write time, so out (may be NULL) is
+ * updated in place: those fields (and any other x-ms-file-* the reply
+ * holds) replace the caller's values, every other field keeps what the
+ * caller put there (typically the file's attributes from an earlier call,
+ * with the size the caller knows). */
 int az_file_put_range(struct az_client *c, const char *path, uint64_t off, const void *buf,
 		      size_t len, const char *lease_id, struct az_stat *out);
 /* Same, with flags: AZ_PUT_KEEP_MTIME sends x-ms-file-last-write-time:
@@ -120,8 +124,11 @@ int az_file_put_range_ex(struct az_client *c, const char *path, uint64_t off, co
 			 size_t len, const char *lease_id, unsigned flags, struct az_stat *out);
 int az_file_clear_range(struct az_client *c, const char *path, uint64_t off, uint64_t len,
 			const char *lease_id);
-/* Set File Properties. size < 0 keeps the size, >= 0 resizes. The reply
- * has no size: with size < 0 a non-NULL out costs one extra HEAD. */
+/* Set File Properties. size < 0 keeps the size, >= 0 resizes. One request,
+ * also with out: out gets the reply's ETag, times, permission key,
+ * attributes and file id; the reply has no size, so out->size is the new
+ * size when resizing and otherwise left as the caller set it before the
+ * call (set it to the size you know; nothing asks the share). */
 int az_file_set_props(struct az_client *c, const char *path, int64_t size,
 		      const struct az_smb *smb, const char *lease_id, struct az_stat *out);
 /* kv: NULL-terminated array of alternating names and values. */
@@ -141,6 +148,12 @@ int az_file_list_ranges(struct az_client *c, const char *path, struct az_range *
  * existing destination, or NULL. */
 int az_rename(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
 	      const char *src_lease, const char *dst_lease);
+/* Same, and out (may be NULL) gets the renamed entry from the reply (ETag,
+ * times, permission key, attributes, file id). The reply has no size: for a
+ * file out->size is left as the caller set it before the call. No extra
+ * request, except after a lost reply (then out is a HEAD of dst). */
+int az_rename_ex(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
+		 const char *src_lease, const char *dst_lease, struct az_stat *out);
 
 /* Lease File. acquire (infinite, proposed may be NULL), release, change
  * (new id in proposed), break. lease_out receives the id where one is returned. */

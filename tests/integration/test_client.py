@@ -207,8 +207,11 @@ def test_files(cli, tmp):
     assert rfile(dl) == data
     # put range, clear range, range list
     patch = os.urandom(4096)
-    st2 = cli.one("put-range", "f.bin", 8192, wfile(tmp, "p", patch))
+    p = cli.run("put-range", "f.bin", 8192, wfile(tmp, "p", patch), "--known-size", len(data))
+    st2 = json.loads(p.stdout)
+    assert stats_of(p)["requests"] == "1"  # the reply fills what it knows, no HEAD
     assert st2["etag"] != st["etag"] and st2["size"] == len(data)
+    assert st2["etag"] == cli.one("props", "f.bin")["etag"]
     data = data[:8192] + patch + data[8192 + 4096:]
     cli.run("download", "f.bin", dl)
     assert rfile(dl) == data
@@ -220,8 +223,14 @@ def test_files(cli, tmp):
     # resize and times, metadata, delete
     st3 = cli.one("set-props", "f.bin", "--size", 10, "--mtime", "1234567890")
     assert st3["size"] == 10 and int(st3["mtime"]) == 1234567890
-    st4 = cli.one("set-props", "f.bin", "--attrs", 1)  # ReadOnly; size comes from a HEAD
+    # ReadOnly; the size is the caller's (the reply has none): one request
+    p = cli.run("set-props", "f.bin", "--attrs", 1, "--known-size", 10)
+    st4 = json.loads(p.stdout)
+    assert stats_of(p)["requests"] == "1"
     assert st4["size"] == 10 and st4["attrs"] & 1 and int(st4["mtime"]) == 1234567890
+    props = cli.one("props", "f.bin")
+    for k in ("etag", "perm_key", "attrs", "file_id", "mtime", "ctime", "btime"):
+        assert st4[k] == props[k], k
     cli.run("set-props", "f.bin", "--attrs", 0x20)
     cli.run("file-meta", "f.bin", "a=1", "b=two")
     cli.run("rm", "f.bin")
@@ -301,7 +310,13 @@ def test_rename(cli, tmp):
     cli.run("create", "a", 3, "--body-file", wfile(tmp, "a", b"AAA"))
     cli.run("create", "b", 2, "--body-file", wfile(tmp, "b", b"BB"))
     assert cli.rc("rename", "a", "b") == errno.EEXIST
-    cli.run("rename", "a", "b", "--replace")
+    p = cli.run("rename", "a", "b", "--replace", "--known-size", 3)
+    st = json.loads(p.stdout)
+    assert stats_of(p)["requests"] == "1"  # the reply describes the result
+    props = cli.one("props", "b")
+    assert st["size"] == 3 and props["size"] == 3
+    for k in ("etag", "perm_key", "attrs", "file_id", "mtime", "ctime", "btime"):
+        assert st[k] == props[k], k
     assert cli.rc("props", "a") == errno.ENOENT
     out = os.path.join(tmp, "o")
     cli.run("download", "b", out)
@@ -310,7 +325,8 @@ def test_rename(cli, tmp):
     assert cli.rc("rename", "nope", "d") == errno.ENOENT
     cli.run("mkdir", "d1")
     cli.run("create", "d1/x", 0)
-    cli.run("rename", "d1", "d2", "--dir")
+    d2 = cli.one("rename", "d1", "d2", "--dir")
+    assert d2["is_dir"] == 1 and d2["etag"] == cli.one("dir-props", "d2")["etag"]
     assert cli.one("props", "d2/x")["size"] == 0
     assert cli.rc("dir-props", "d1") == errno.ENOENT
 

@@ -405,6 +405,18 @@ static int op_download(struct az_client *c, const struct cli_args *a, FILE *o)
 	return rc;
 }
 
+/* --known-size N: the size the caller knows, for replies that lack one. */
+static int known_size(const struct cli_args *a, struct az_stat *st)
+{
+	long long n = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (cli_opt(a, "known-size") && (cli_num(cli_opt(a, "known-size"), &n) < 0 || n < 0))
+		return -EINVAL;
+	st->size = (uint64_t)n;
+	return 0;
+}
+
 static int op_put_range(struct az_client *c, const struct cli_args *a, FILE *o)
 {
 	struct az_stat st;
@@ -416,6 +428,8 @@ static int op_put_range(struct az_client *c, const struct cli_args *a, FILE *o)
 
 	if (rc == 0 && (cli_num(a->pos[2], &off) < 0 || off < 0))
 		rc = -EINVAL;
+	if (rc == 0)
+		rc = known_size(a, &st);
 	if (rc == 0)
 		rc = read_local(a->pos[3], &buf, &len);
 	if (rc == 0)
@@ -450,6 +464,8 @@ static int op_set_props(struct az_client *c, const struct cli_args *a, FILE *o)
 	if (rc == 0)
 		rc = smb_opts(a, &smb);
 	if (rc == 0)
+		rc = known_size(a, &st);
+	if (rc == 0)
 		rc = az_file_set_props(c, a->pos[1], size, &smb, cli_opt(a, "lease"), &st);
 	if (rc == 0)
 		cli_stat_out(o, NULL, &st);
@@ -483,12 +499,18 @@ static int op_ranges(struct az_client *c, const struct cli_args *a, FILE *o)
 
 static int op_rename(struct az_client *c, const struct cli_args *a, FILE *o)
 {
-	(void)o;
-	if (need(a, 2) < 0)
-		return -EINVAL;
-	return az_rename(c, a->pos[1], a->pos[2], cli_opt(a, "dir") != NULL,
-			 cli_opt(a, "replace") != NULL, cli_opt(a, "src-lease"),
-			 cli_opt(a, "dst-lease"));
+	struct az_stat st;
+	int rc = need(a, 2);
+
+	if (rc == 0)
+		rc = known_size(a, &st);
+	if (rc == 0)
+		rc = az_rename_ex(c, a->pos[1], a->pos[2], cli_opt(a, "dir") != NULL,
+				  cli_opt(a, "replace") != NULL, cli_opt(a, "src-lease"),
+				  cli_opt(a, "dst-lease"), &st);
+	if (rc == 0)
+		cli_stat_out(o, NULL, &st);
+	return rc;
 }
 
 static int op_lease(struct az_client *c, const struct cli_args *a, FILE *o)
@@ -568,13 +590,14 @@ static const struct {
     {"props", op_props, "PATH"},
     {"read", op_read, "PATH OFF LEN [--out FILE]"},
     {"download", op_download, "PATH LOCAL"},
-    {"put-range", op_put_range, "PATH OFF LOCAL [--lease ID] [--keep-mtime]"},
+    {"put-range", op_put_range, "PATH OFF LOCAL [--lease ID] [--keep-mtime] [--known-size N]"},
     {"clear-range", op_clear_range, "PATH OFF LEN [--lease ID]"},
-    {"set-props", op_set_props, "PATH [--size N] [--lease ID] [SMB]"},
+    {"set-props", op_set_props, "PATH [--size N] [--known-size N] [--lease ID] [SMB]"},
     {"file-meta", op_file_meta, "PATH NAME=VALUE... [--lease ID]"},
     {"rm", op_rm, "PATH [--lease ID]"},
     {"ranges", op_ranges, "PATH"},
-    {"rename", op_rename, "SRC DST [--dir] [--replace] [--src-lease ID] [--dst-lease ID]"},
+    {"rename", op_rename,
+     "SRC DST [--dir] [--replace] [--src-lease ID] [--dst-lease ID] [--known-size N]"},
     {"lease", op_lease, "PATH acquire|release|change|break [--lease ID] [--proposed ID]"},
     {"upload", op_upload, "LOCAL PATH [SMB]"},
 };

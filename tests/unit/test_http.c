@@ -212,6 +212,59 @@ static void test_stat_head(void **state)
 	az_hdrs_release(&h);
 }
 
+/* Put Range reply (put_range.json): only the ETag and the last-write time
+ * change; what the caller knew (size, key, attributes, id) stays. */
+static void test_stat_update_put_range(void **state)
+{
+	const char *put[] = {"Content-Length: 0\r\n",
+			     "Content-MD5: aOEJ8PQMpyoV4FzCJ4b45g==\r\n",
+			     "ETag: \"0x8DB67A9F9E75329\"\r\n",
+			     "Last-Modified: Wed, 07 Jun 2023 22:53:14 GMT\r\n",
+			     "x-ms-file-last-write-time: 2023-06-07T22:53:14.2877993Z\r\n",
+			     NULL};
+	const char *bad[] = {"ETag: \"0x1\"\r\n", "x-ms-file-id: nope\r\n", NULL};
+	struct az_hdrs h = {0};
+	struct az_stat st, before;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.size = 12345;
+	st.ctime.tv_sec = 17;
+	st.btime.tv_sec = 16;
+	st.atime.tv_sec = 15;
+	st.attrs = AZ_FATTR_ARCHIVE;
+	st.file_id = 99;
+	snprintf(st.etag, sizeof(st.etag), "\"old\"");
+	snprintf(st.perm_key, sizeof(st.perm_key), "1*2");
+	add_lines(&h, put);
+	assert_int_equal(az_stat_update_from_hdrs(&h, &st), 0);
+	assert_string_equal(st.etag, "\"0x8DB67A9F9E75329\"");
+	assert_int_equal(st.mtime.tv_sec, 1686178394);
+	assert_int_equal(st.mtime.tv_nsec, 287799300);
+	assert_int_equal(st.size, 12345);
+	assert_int_equal(st.ctime.tv_sec, 17);
+	assert_int_equal(st.btime.tv_sec, 16);
+	assert_int_equal(st.atime.tv_sec, 15);
+	assert_int_equal(st.attrs, AZ_FATTR_ARCHIVE);
+	assert_true(st.file_id == 99);
+	assert_string_equal(st.perm_key, "1*2");
+	/* a full reply (ranged_lines) replaces every field it carries */
+	az_hdrs_clear(&h);
+	add_lines(&h, ranged_lines);
+	assert_int_equal(az_stat_update_from_hdrs(&h, &st), 0);
+	assert_string_equal(st.perm_key, "584053819618422708*11581588750433322810");
+	assert_true(st.file_id == 11529285414812647424ull);
+	assert_int_equal(st.btime.tv_nsec, 220837900);
+	assert_int_equal(st.size, 12345); /* never from the reply */
+	/* malformed: refused, st untouched */
+	az_hdrs_clear(&h);
+	add_lines(&h, bad);
+	before = st;
+	assert_int_equal(az_stat_update_from_hdrs(&h, &st), -EPROTO);
+	assert_memory_equal(&st, &before, sizeof(st));
+	az_hdrs_release(&h);
+}
+
 static void test_stat_malformed(void **state)
 {
 	const char *bad_id[] = {"x-ms-file-id: 12ab\r\n", NULL};
@@ -369,13 +422,21 @@ static void test_redact_url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_encode),	   cmocka_unit_test(test_sb),
-	    cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_retry_after),
-	    cmocka_unit_test(test_hdrs),	   cmocka_unit_test(test_stat_ranged_get),
-	    cmocka_unit_test(test_stat_head),	   cmocka_unit_test(test_stat_malformed),
-	    cmocka_unit_test(test_attrs),	   cmocka_unit_test(test_perm_json),
-	    cmocka_unit_test(test_json_parse),	   cmocka_unit_test(test_share_stats_xml),
-	    cmocka_unit_test(test_lease_id),	   cmocka_unit_test(test_redact_url),
+	    cmocka_unit_test(test_url_encode),
+	    cmocka_unit_test(test_sb),
+	    cmocka_unit_test(test_backoff_bounds),
+	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_hdrs),
+	    cmocka_unit_test(test_stat_ranged_get),
+	    cmocka_unit_test(test_stat_head),
+	    cmocka_unit_test(test_stat_update_put_range),
+	    cmocka_unit_test(test_stat_malformed),
+	    cmocka_unit_test(test_attrs),
+	    cmocka_unit_test(test_perm_json),
+	    cmocka_unit_test(test_json_parse),
+	    cmocka_unit_test(test_share_stats_xml),
+	    cmocka_unit_test(test_lease_id),
+	    cmocka_unit_test(test_redact_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,6 +65,7 @@ static struct {
 	int fail_rc;
 	int fail_after; /* let this many calls of fail_op pass first */
 	int etag_seq;
+	int rename_touches_mtime; /* a rename sets the last-write time to now */
 } F;
 
 static int hit(enum op o)
@@ -281,8 +282,10 @@ static int put_locked(const char *path, uint64_t off, const void *buf, size_t le
 	e->etag = ++F.etag_seq;
 	if (!(flags & AZ_PUT_KEEP_MTIME))
 		clock_gettime(CLOCK_REALTIME, &e->mtime);
-	if (out)
-		return head(path, 0, out);
+	if (out) { /* the reply: ETag and last-write time only */
+		snprintf(out->etag, sizeof(out->etag), "\"0x%d\"", e->etag);
+		out->mtime = e->mtime;
+	}
 	return 0;
 }
 
@@ -312,7 +315,12 @@ int az_file_set_props(struct az_client *c, const char *path, int64_t size, const
 	}
 	apply_smb(e, smb);
 	e->etag = ++F.etag_seq;
-	fill(e, out);
+	if (out) { /* the reply has no size: the caller's stays */
+		uint64_t known = out->size;
+
+		fill(e, out);
+		out->size = size >= 0 ? (uint64_t)size : known;
+	}
 	return 0;
 }
 
@@ -408,8 +416,8 @@ int az_dir_list(struct az_client *c, const char *path, const char *prefix, int m
 	return rc;
 }
 
-int az_rename(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
-	      const char *src_lease, const char *dst_lease)
+int az_rename_ex(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
+		 const char *src_lease, const char *dst_lease, struct az_stat *out)
 {
 	struct fentry *s = find(src), *d = find(dst);
 	int rc = hit(RENAME);
@@ -423,7 +431,22 @@ int az_rename(struct az_client *c, const char *src, const char *dst, int is_dir,
 	if (d)
 		drop(d);
 	snprintf(s->path, sizeof(s->path), "%s", dst);
+	s->etag = ++F.etag_seq;
+	if (F.rename_touches_mtime)
+		clock_gettime(CLOCK_REALTIME, &s->mtime);
+	if (out) { /* the reply has no size: the caller's stays */
+		uint64_t known = out->size;
+
+		fill(s, out);
+		out->size = is_dir ? 0 : known;
+	}
 	return 0;
+}
+
+int az_rename(struct az_client *c, const char *src, const char *dst, int is_dir, int replace,
+	      const char *src_lease, const char *dst_lease)
+{
+	return az_rename_ex(c, src, dst, is_dir, replace, src_lease, dst_lease, NULL);
 }
 
 int az_share_get_props(struct az_client *c, struct az_share_props *out)
@@ -629,6 +652,8 @@ static void test_upload_large(void **state)
 	assert_int_equal(F.calls[CREATE], 1);
 	assert_int_equal(F.calls[PUT], 3); /* the zero piece is skipped */
 	assert_int_equal(F.calls[RENAME], 1);
+	assert_int_equal(F.calls[HEAD], 0); /* the rename's reply describes the result */
+	assert_int_equal(F.calls[SETPROPS], 0);
 	assert_int_equal(count_temps(), 0);
 	struct fentry *e = find("d/big.bin");
 	assert_non_null(e);
@@ -638,7 +663,30 @@ static void test_upload_large(void **state)
 	assert_int_equal(st.size, size);
 	assert_int_equal(st.has_owner, 1);
 	assert_int_equal(st.gid, 100);
-	assert_string_not_equal(st.etag, "");
+	assert_int_equal(st.mtime.tv_sec, 1700000000);
+	assert_int_equal(st.mtime.tv_nsec, 123456700);
+	{
+		struct az_stat head_st;
+
+		assert_int_equal(az_file_get_props(NULL, "d/big.bin", &head_st), 0);
+		assert_string_equal(st.etag, head_st.etag);
+		assert_true(st.file_id == head_st.file_id);
+	}
+	/* times compare in the share's 100 ns ticks */
+	memset(F.calls, 0, sizeof(F.calls));
+	w.mtime.tv_nsec = 123456799;
+	assert_int_equal(x->be.upload(x->b, "d/big.bin", fd, size, &w, &st), 0);
+	assert_int_equal(F.calls[HEAD] + F.calls[SETPROPS], 0);
+	/* a share whose rename moves the last-write time: one Set File
+	 * Properties puts it back, still no HEAD */
+	F.rename_touches_mtime = 1;
+	memset(F.calls, 0, sizeof(F.calls));
+	assert_int_equal(x->be.upload(x->b, "d/big.bin", fd, size, &w, &st), 0);
+	assert_int_equal(F.calls[SETPROPS], 1);
+	assert_int_equal(F.calls[HEAD], 0);
+	assert_int_equal(st.size, size);
+	assert_int_equal(st.mtime.tv_sec, 1700000000);
+	assert_int_equal(find("d/big.bin")->mtime.tv_sec, 1700000000);
 	close(fd);
 	free(data);
 }
@@ -841,16 +889,65 @@ static void test_setattr(void **state)
 
 	assert_int_equal(x->be.create(x->b, "f", &w, &st), 0);
 	assert_int_equal(x->be.mkdir(x->b, "d", &w, &st), 0);
-	/* chmod alone: the owner is kept, one set-properties */
+	find("f")->size = 77; /* as if written */
+	/* chmod alone: the owner is kept; the HEAD that learns it also gives
+	 * the size the reply lacks */
 	memset(&c, 0, sizeof(c));
 	c.mask = VFS_SET_MODE;
 	c.mode = 0600;
 	memset(F.calls, 0, sizeof(F.calls));
 	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);
 	assert_int_equal(F.calls[SETPROPS], 1);
+	assert_int_equal(F.calls[HEAD], 1);
+	assert_int_equal(st.size, 77);
+	assert_string_not_equal(st.etag, "");
 	assert_int_equal(st.uid, 1000);
 	assert_int_equal(st.gid, 100);
 	assert_int_equal(st.mode, S_IFREG | 0600);
+	/* with the size and mtime the caller knows: one request */
+	memset(F.calls, 0, sizeof(F.calls));
+	c.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID | VFS_KNOWN_SIZE;
+	c.mode = 0644;
+	c.uid = 1000;
+	c.gid = 100;
+	c.size = 77;
+	c.mtime = find("f")->mtime;
+	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);
+	assert_int_equal(total_calls(), 1);
+	assert_int_equal(F.calls[SETPROPS], 1);
+	assert_int_equal(st.size, 77);
+	assert_int_equal(st.mode, S_IFREG | 0644);
+	{
+		struct az_stat h;
+
+		assert_int_equal(az_file_get_props(NULL, "f", &h), 0);
+		assert_string_equal(st.etag, h.etag);
+		assert_string_equal(st.perm_key, h.perm_key);
+	}
+	/* written elsewhere meanwhile (the reply's mtime is not the known one):
+	 * the share is asked, and the version is reported unknown */
+	find("f")->size = 99;
+	find("f")->mtime.tv_sec += 10;
+	memset(F.calls, 0, sizeof(F.calls));
+	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);
+	assert_int_equal(F.calls[SETPROPS], 1);
+	assert_int_equal(F.calls[HEAD], 1);
+	assert_int_equal(st.size, 99);
+	assert_string_equal(st.etag, "");
+	assert_int_equal(st.mode, S_IFREG | 0644);
+	/* utimens with a known size: one request (no mtime to compare) */
+	memset(F.calls, 0, sizeof(F.calls));
+	c.mask = VFS_SET_MTIME | VFS_KNOWN_SIZE;
+	c.size = 99;
+	c.mtime.tv_sec = 1500000000;
+	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);
+	assert_int_equal(total_calls(), 1);
+	assert_int_equal(st.size, 99);
+	assert_int_equal(st.mtime.tv_sec, 1500000000);
+	assert_int_equal(st.uid, 1000);
+	c.mask = VFS_SET_MODE;
+	c.mode = 0600;
+	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);
 	assert_int_equal(x->be.stat(x->b, "f", &st), 0);
 	assert_int_equal(st.mode, S_IFREG | 0600);
 	/* chown of a directory goes through Set Directory Properties */
@@ -921,13 +1018,35 @@ static void test_write_range_grows(void **state)
 	int fd = tmpfd_with("0123456789", 10);
 
 	assert_int_equal(x->be.upload(x->b, "g", fd, 10, &w, &st), 0);
+	/* nothing known on entry: one HEAD after the write */
+	memset(&st, 0, sizeof(st));
+	memset(F.calls, 0, sizeof(F.calls));
 	assert_int_equal(x->be.write_range(x->b, "g", 2, "ab", 2, &st), 0);
+	assert_int_equal(F.calls[HEAD], 1);
+	assert_int_equal(st.size, 10);
 	assert_memory_equal(find("g")->data, "01ab456789", 10);
+	/* the attributes known on entry (the last reply): the put's reply
+	 * updates them, no HEAD, even when the write grows the file */
+	memset(F.calls, 0, sizeof(F.calls));
 	assert_int_equal(x->be.write_range(x->b, "g", 8, "XYZW", 4, &st), 0);
+	assert_int_equal(F.calls[HEAD], 1); /* past EOF: the grow path checks the size */
+	assert_int_equal(F.calls[PUT], 2);
+	assert_int_equal(F.calls[SETPROPS], 1);
 	assert_int_equal(find("g")->size, 12);
 	assert_memory_equal(find("g")->data, "01ab4567XYZW", 12);
 	assert_int_equal(st.size, 12);
 	assert_int_equal(st.has_owner, 1);
+	memset(F.calls, 0, sizeof(F.calls));
+	assert_int_equal(x->be.write_range(x->b, "g", 0, "zz", 2, &st), 0);
+	assert_int_equal(total_calls(), 1);
+	assert_int_equal(st.size, 12);
+	{
+		struct az_stat h;
+
+		assert_int_equal(az_file_get_props(NULL, "g", &h), 0);
+		assert_string_equal(st.etag, h.etag);
+		assert_int_equal(st.mtime.tv_nsec, h.mtime.tv_nsec);
+	}
 	close(fd);
 }
 

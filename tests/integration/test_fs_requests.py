@@ -1,0 +1,114 @@
+"""Requests per user action through the mount (fs/backend.c over the REST
+client), counted on the emulator's per-operation counters. Owner: fs/.
+
+Run: AZSF_BUILD=<build> /usr/bin/python3 -m pytest tests/integration/test_fs_requests.py -s
+(-s prints the measured counts, lines starting with COUNT).
+
+Each test measures one action on a file or directory whose attributes this
+mount already holds (attr/dir timeouts of 60 s, so nothing expires during
+the measurement) and asserts the exact operations the share sees.
+"""
+import os
+import time
+
+import pytest
+
+import remote
+from util import log, read_file, write_file
+
+MiB = 1 << 20
+STEADY = {"attr_timeout": 60, "dir_timeout": 60}
+
+
+def _measure(emu, fn):
+    emu.reset()
+    fn()
+    return emu.ops()
+
+
+def _clean_file(m, name, data):
+    """A file uploaded by this mount and then stat'ed: clean, attrs fresh."""
+    p = m.path(name)
+    write_file(p, data)
+    os.stat(p)
+    return p
+
+
+@pytest.fixture
+def steady(mounts, share):
+    return mounts.new(share, opts=STEADY)
+
+
+def _seed_owner(m, uid, gid, mode):
+    """Make the mount know the permission of (uid, gid, mode) already."""
+    p = m.path("seed-%d-%d-%o" % (uid, gid, mode))
+    write_file(p, b"")
+    os.chown(p, uid, gid)
+    os.chmod(p, mode)
+
+
+def test_chmod_of_clean_file_is_one_set_properties(steady, emu):
+    _seed_owner(steady, 0, 0, 0o600)
+    p = _clean_file(steady, "f", b"hello" * 100)
+    ops = _measure(emu, lambda: os.chmod(p, 0o600))
+    log("COUNT chmod of a clean file: %s" % ops)
+    assert ops == {"SetFileProperties": 1}, ops
+    st = os.stat(p)
+    assert st.st_mode & 0o7777 == 0o600 and st.st_size == 500
+    assert read_file(p) == b"hello" * 100
+
+
+def test_utimens_of_clean_file_is_one_set_properties(steady, emu):
+    p = _clean_file(steady, "f", b"x" * 12345)
+    ops = _measure(emu, lambda: os.utime(p, (1600000000, 1600000000.25)))
+    log("COUNT utimens of a clean file: %s" % ops)
+    assert ops == {"SetFileProperties": 1}, ops
+    st = os.stat(p)
+    assert st.st_size == 12345 and abs(st.st_mtime - 1600000000.25) < 1e-6
+
+
+def test_chown_of_clean_file_is_one_set_properties(steady, emu):
+    _seed_owner(steady, 1234, 4321, 0o644)
+    p = _clean_file(steady, "f", b"y" * 777)
+    ops = _measure(emu, lambda: os.chown(p, 1234, 4321))
+    log("COUNT chown of a clean file: %s" % ops)
+    assert ops == {"SetFileProperties": 1}, ops
+    st = os.stat(p)
+    assert (st.st_uid, st.st_gid, st.st_size) == (1234, 4321, 777)
+
+
+def test_large_upload_is_create_ranges_rename(steady, emu):
+    write_file(steady.path("seed"), b"")  # the owner's permission is known
+    data = os.urandom(9 * MiB + 5)  # 3 ranges
+    p = steady.path("big.bin")
+    mtime = 1650000000.5
+
+    def save():
+        with open(p, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.utime(f.fileno(), (mtime, mtime))
+    ops = _measure(emu, save)
+    log("COUNT large upload (9 MiB + 5): %s" % ops)
+    ops.pop("ListDirectoriesAndFiles", None)  # the cache's check of the new name
+    assert ops == {"CreateFile": 1, "PutRange": 3, "RenameFile": 1}, ops
+    st = os.stat(p)
+    assert st.st_size == len(data) and abs(st.st_mtime - mtime) < 1e-6
+    assert read_file(p) == data
+
+
+def test_chmod_after_a_write_elsewhere_sees_the_new_data(steady, share, emu):
+    """The size the cache knows is only trusted when the Set File Properties
+    reply shows the last-write time it knows; a file rewritten by another
+    node meanwhile is asked for, and its cached copy is not taken for the
+    new version."""
+    _seed_owner(steady, 0, 0, 0o600)
+    p = _clean_file(steady, "f", b"old" * 100)
+    assert read_file(p) == b"old" * 100
+    time.sleep(0.05)
+    remote.write(emu, share, "f", b"new data from elsewhere" * 7)
+    ops = _measure(emu, lambda: os.chmod(p, 0o600))
+    log("COUNT chmod of a file rewritten elsewhere: %s" % ops)
+    assert ops.get("SetFileProperties") == 1 and ops.get("GetFileProperties") == 1, ops
+    assert os.stat(p).st_size == 23 * 7
+    assert read_file(p) == b"new data from elsewhere" * 7
