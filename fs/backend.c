@@ -96,28 +96,55 @@ static int same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec / 100 == b->tv_nsec / 100;
 }
 
-/* The permission key and times to send for want. type is the S_IFMT to
- * record when want->mode carries none. want must carry mode/uid/gid (the
- * callers merge first). */
+/* The owner sent with one create/set: a permission key the map knows, or
+ * the SDDL inline (x-ms-file-permission) when it knows none yet, whose key
+ * the reply then teaches it: a new owner costs no Create Permission. */
+struct smb_perm {
+	char key[AZ_PERMKEY_MAX];
+	char sddl[PERM_SDDL_MAX];
+	uid_t uid;
+	gid_t gid;
+	mode_t mode; /* with type bits */
+};
+
+/* The permission and times to send for want. type is the S_IFMT to record
+ * when want->mode carries none. want must carry mode/uid/gid (the callers
+ * merge first). */
 static int smb_for(struct azb *b, const struct vfs_want *want, mode_t type, struct az_smb *smb,
-		   char key[AZ_PERMKEY_MAX], mode_t *mode_out)
+		   struct smb_perm *sp)
 {
-	mode_t mode = want->mode;
 	int rc;
 
 	memset(smb, 0, sizeof(*smb));
-	if ((mode & S_IFMT) == 0)
-		mode |= type;
-	rc = perm_key_for(b->pm, want->uid, want->gid, mode, key);
-	if (rc)
-		return rc;
-	smb->perm_key = key;
+	sp->uid = want->uid;
+	sp->gid = want->gid;
+	sp->mode = want->mode;
+	if ((sp->mode & S_IFMT) == 0)
+		sp->mode |= type;
+	sp->sddl[0] = '\0';
+	rc = perm_key_lookup(b->pm, sp->uid, sp->gid, sp->mode, sp->key);
+	if (rc == 0) {
+		smb->perm_key = sp->key;
+	} else {
+		rc = perm_sddl_format(sp->uid, sp->gid, sp->mode, sp->sddl, sizeof(sp->sddl));
+		if (rc)
+			return rc;
+		smb->perm_sddl = sp->sddl;
+	}
 	if (want->mask & VFS_SET_MTIME) {
 		smb->set_mtime = 1;
 		smb->mtime = want->mtime;
 	}
-	*mode_out = mode;
 	return 0;
+}
+
+/* After a create/set that carried sp: the POSIX view of st, and the key
+ * the reply gave an inline SDDL, remembered for the next time. */
+static void owner_sent(struct azb *b, const struct smb_perm *sp, struct az_stat *st)
+{
+	if (sp->sddl[0] && st->perm_key[0])
+		perm_learn(b->pm, st->perm_key, sp->uid, sp->gid, sp->mode);
+	set_owner(st, sp->uid, sp->gid, sp->mode);
 }
 
 /* HEAD of a file, then of a directory. */
@@ -392,17 +419,16 @@ static int be_upload(void *ctx, const char *path, int fd, uint64_t size,
 {
 	struct azb *b = ctx;
 	struct vfs_want w = *want;
-	char key[AZ_PERMKEY_MAX];
+	struct smb_perm sp;
 	struct az_smb smb;
-	mode_t mode;
 	int rc = merge_owner(b, path, 0, &w);
 
 	if (rc == 0)
-		rc = smb_for(b, &w, S_IFREG, &smb, key, &mode);
+		rc = smb_for(b, &w, S_IFREG, &smb, &sp);
 	if (rc)
 		return rc;
 	az_debug("upload '%s': %llu bytes, uid %u gid %u mode %o, mtime %s%lld.%09ld", path,
-		 (unsigned long long)size, (unsigned)w.uid, (unsigned)w.gid, (unsigned)mode,
+		 (unsigned long long)size, (unsigned)w.uid, (unsigned)w.gid, (unsigned)sp.mode,
 		 (w.mask & VFS_SET_MTIME) ? "" : "(not set) ", (long long)w.mtime.tv_sec,
 		 w.mtime.tv_nsec);
 	if (size <= AZ_MAX_RANGE)
@@ -412,7 +438,7 @@ static int be_upload(void *ctx, const char *path, int fd, uint64_t size,
 	if (rc)
 		return rc;
 	st->size = size;
-	set_owner(st, w.uid, w.gid, mode);
+	owner_sent(b, &sp, st);
 	return 0;
 }
 
@@ -465,17 +491,16 @@ static int be_create(void *ctx, const char *path, const struct vfs_want *want, s
 {
 	struct azb *b = ctx;
 	struct vfs_want w = *want;
-	char key[AZ_PERMKEY_MAX];
+	struct smb_perm sp;
 	struct az_smb smb;
-	mode_t mode;
 	int rc = merge_owner(b, path, 0, &w);
 
 	if (rc == 0)
-		rc = smb_for(b, &w, S_IFREG, &smb, key, &mode);
+		rc = smb_for(b, &w, S_IFREG, &smb, &sp);
 	if (rc == 0)
 		rc = az_file_create(b->c, path, 0, NULL, 0, &smb, NULL, st);
 	if (rc == 0)
-		set_owner(st, w.uid, w.gid, mode);
+		owner_sent(b, &sp, st);
 	return rc;
 }
 
@@ -483,9 +508,8 @@ static int be_mkdir(void *ctx, const char *path, const struct vfs_want *want, st
 {
 	struct azb *b = ctx;
 	struct vfs_want w = *want;
-	char key[AZ_PERMKEY_MAX];
+	struct smb_perm sp;
 	struct az_smb smb;
-	mode_t mode;
 	int rc;
 
 	w.mode = (w.mode & ~(mode_t)S_IFMT) | S_IFDIR;
@@ -496,12 +520,12 @@ static int be_mkdir(void *ctx, const char *path, const struct vfs_want *want, st
 		if (!(w.mask & VFS_SET_GID))
 			w.gid = b->opts.default_gid;
 	}
-	rc = smb_for(b, &w, S_IFDIR, &smb, key, &mode);
+	rc = smb_for(b, &w, S_IFDIR, &smb, &sp);
 	if (rc == 0)
 		rc = az_dir_create(b->c, path, &smb, st);
 	if (rc == 0) {
 		st->is_dir = 1;
-		set_owner(st, w.uid, w.gid, mode);
+		owner_sent(b, &sp, st);
 	}
 	return rc;
 }
@@ -574,8 +598,7 @@ static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_
 	const unsigned owner = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
 	struct vfs_want w = *want;
 	struct az_smb smb;
-	char key[AZ_PERMKEY_MAX];
-	mode_t mode = 0;
+	struct smb_perm sp;
 	int64_t size = -1;
 	int rc = 0;
 
@@ -586,7 +609,7 @@ static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_
 	if (w.mask & owner) {
 		rc = merge_owner(b, path, is_dir, &w);
 		if (rc == 0)
-			rc = smb_for(b, &w, is_dir ? S_IFDIR : S_IFREG, &smb, key, &mode);
+			rc = smb_for(b, &w, is_dir ? S_IFDIR : S_IFREG, &smb, &sp);
 		if (rc)
 			return rc;
 	}
@@ -608,7 +631,7 @@ static int be_setattr(void *ctx, const char *path, int is_dir, const struct vfs_
 	if (is_dir)
 		st->is_dir = 1;
 	if (w.mask & owner) {
-		set_owner(st, w.uid, w.gid, mode);
+		owner_sent(b, &sp, st);
 		return 0;
 	}
 	return perm_fill_stat(b->pm, st);
@@ -622,9 +645,8 @@ static int be_symlink(void *ctx, const char *path, const char *target, const str
 	struct azb *b = ctx;
 	struct vfs_want w = *want;
 	char body[AZB_SYMLINK_SIZE];
-	char key[AZ_PERMKEY_MAX];
+	struct smb_perm sp;
 	struct az_smb smb;
-	mode_t mode;
 	int rc = azb_symlink_format(target, body);
 
 	if (rc)
@@ -635,12 +657,12 @@ static int be_symlink(void *ctx, const char *path, const char *target, const str
 		w.uid = b->opts.default_uid;
 	if (!(w.mask & VFS_SET_GID))
 		w.gid = b->opts.default_gid;
-	rc = smb_for(b, &w, S_IFLNK, &smb, key, &mode);
+	rc = smb_for(b, &w, S_IFLNK, &smb, &sp);
 	if (rc == 0)
 		rc = az_file_create(b->c, path, AZB_SYMLINK_SIZE, body, AZB_SYMLINK_SIZE, &smb,
 				    NULL, st);
 	if (rc == 0)
-		set_owner(st, w.uid, w.gid, mode);
+		owner_sent(b, &sp, st);
 	return rc;
 }
 

@@ -348,18 +348,10 @@ void perm_stats_get(struct perm_map *pm, struct perm_stats *out)
 
 int perm_key_for(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode, char key[AZ_PERMKEY_MAX])
 {
-	char sddl[256];
-	struct perm_node *n;
+	char sddl[PERM_SDDL_MAX];
 	int rc;
 
-	pthread_mutex_lock(&pm->lock);
-	n = find_triple(pm, uid, gid, mode);
-	if (n) {
-		snprintf(key, AZ_PERMKEY_MAX, "%s", n->key);
-		pm->stats.hits++;
-	}
-	pthread_mutex_unlock(&pm->lock);
-	if (n)
+	if (perm_key_lookup(pm, uid, gid, mode, key) == 0)
 		return 0;
 	rc = perm_sddl_format(uid, gid, mode, sddl, sizeof(sddl));
 	if (rc)
@@ -372,6 +364,35 @@ int perm_key_for(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode, char ke
 	}
 	pthread_mutex_lock(&pm->lock);
 	pm->stats.creates++;
+	rc = insert_locked(pm, key, 1, uid, gid, mode, 1);
+	pthread_mutex_unlock(&pm->lock);
+	return rc;
+}
+
+int perm_key_lookup(struct perm_map *pm, uid_t uid, gid_t gid, mode_t mode,
+		    char key[AZ_PERMKEY_MAX])
+{
+	struct perm_node *n;
+
+	pthread_mutex_lock(&pm->lock);
+	n = find_triple(pm, uid, gid, mode);
+	if (n) {
+		snprintf(key, AZ_PERMKEY_MAX, "%s", n->key);
+		pm->stats.hits++;
+	}
+	pthread_mutex_unlock(&pm->lock);
+	return n ? 0 : -ENOENT;
+}
+
+int perm_learn(struct perm_map *pm, const char *key, uid_t uid, gid_t gid, mode_t mode)
+{
+	int rc;
+
+	if (!key || !*key)
+		return -EINVAL;
+	pthread_mutex_lock(&pm->lock);
+	if (!find_key(pm, key))
+		pm->stats.learned++;
 	rc = insert_locked(pm, key, 1, uid, gid, mode, 1);
 	pthread_mutex_unlock(&pm->lock);
 	return rc;

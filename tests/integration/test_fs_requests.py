@@ -39,16 +39,8 @@ def steady(mounts, share):
     return mounts.new(share, opts=STEADY)
 
 
-def _seed_owner(m, uid, gid, mode):
-    """Make the mount know the permission of (uid, gid, mode) already."""
-    p = m.path("seed-%d-%d-%o" % (uid, gid, mode))
-    write_file(p, b"")
-    os.chown(p, uid, gid)
-    os.chmod(p, mode)
-
-
 def test_chmod_of_clean_file_is_one_set_properties(steady, emu):
-    _seed_owner(steady, 0, 0, 0o600)
+    # a mode this mount never used: the SDDL rides inline (no Create Permission)
     p = _clean_file(steady, "f", b"hello" * 100)
     ops = _measure(emu, lambda: os.chmod(p, 0o600))
     log("COUNT chmod of a clean file: %s" % ops)
@@ -67,18 +59,25 @@ def test_utimens_of_clean_file_is_one_set_properties(steady, emu):
     assert st.st_size == 12345 and abs(st.st_mtime - 1600000000.25) < 1e-6
 
 
-def test_chown_of_clean_file_is_one_set_properties(steady, emu):
-    _seed_owner(steady, 1234, 4321, 0o644)
+def test_chown_of_clean_file_is_one_set_properties(steady, mounts, share, emu):
     p = _clean_file(steady, "f", b"y" * 777)
     ops = _measure(emu, lambda: os.chown(p, 1234, 4321))
-    log("COUNT chown of a clean file: %s" % ops)
+    log("COUNT chown of a clean file (new owner): %s" % ops)
     assert ops == {"SetFileProperties": 1}, ops
     st = os.stat(p)
     assert (st.st_uid, st.st_gid, st.st_size) == (1234, 4321, 777)
+    # the same owner on another file: the key the first reply carried
+    q = _clean_file(steady, "g", b"z")
+    ops = _measure(emu, lambda: os.chown(q, 1234, 4321))
+    assert ops == {"SetFileProperties": 1}, ops
+    assert len(set(remote.permission_key(emu, share, n) for n in ("f", "g"))) == 1
+    # another node resolves it (one Get Permission) to the same owner
+    other = mounts.new(share)
+    st = os.stat(other.path("f"))
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 4321, 0o644)
 
 
 def test_large_upload_is_create_ranges_rename(steady, emu):
-    write_file(steady.path("seed"), b"")  # the owner's permission is known
     data = os.urandom(9 * MiB + 5)  # 3 ranges
     p = steady.path("big.bin")
     mtime = 1650000000.5
@@ -102,7 +101,6 @@ def test_chmod_after_a_write_elsewhere_sees_the_new_data(steady, share, emu):
     reply shows the last-write time it knows; a file rewritten by another
     node meanwhile is asked for, and its cached copy is not taken for the
     new version."""
-    _seed_owner(steady, 0, 0, 0o600)
     p = _clean_file(steady, "f", b"old" * 100)
     assert read_file(p) == b"old" * 100
     time.sleep(0.05)

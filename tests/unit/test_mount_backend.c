@@ -66,6 +66,7 @@ static struct {
 	int fail_after; /* let this many calls of fail_op pass first */
 	int etag_seq;
 	int rename_touches_mtime; /* a rename sets the last-write time to now */
+	int inline_sddl;	  /* requests that carried x-ms-file-permission */
 } F;
 
 static int hit(enum op o)
@@ -137,12 +138,31 @@ static void fill(const struct fentry *e, struct az_stat *out)
 	out->file_id = (uint64_t)(e - F.e) + 100;
 }
 
+/* The share's permission store: one key per distinct SDDL. */
+static int sddl_key(const char *sddl, char key[AZ_PERMKEY_MAX])
+{
+	int i;
+
+	for (i = 0; i < F.nsddl && strcmp(F.sddl[i], sddl) != 0; i++)
+		;
+	if (i == F.nsddl) {
+		assert_true(F.nsddl < 32);
+		F.sddl[F.nsddl++] = strdup(sddl);
+	}
+	return snprintf(key, AZ_PERMKEY_MAX, "key%d", i) > 0 ? 0 : -EIO;
+}
+
 static void apply_smb(struct fentry *e, const struct az_smb *smb)
 {
 	if (!smb)
 		return;
 	if (smb->perm_key)
 		snprintf(e->key, sizeof(e->key), "%s", smb->perm_key);
+	if (smb->perm_sddl) {
+		assert_null(smb->perm_key);
+		F.inline_sddl++;
+		sddl_key(smb->perm_sddl, e->key);
+	}
 	if (smb->set_mtime)
 		e->mtime = smb->mtime;
 }
@@ -469,16 +489,8 @@ int az_share_get_usage(struct az_client *c, uint64_t *usage_bytes)
 int az_perm_create(struct az_client *c, const char *sddl, char key[AZ_PERMKEY_MAX])
 {
 	int rc = hit(PCREATE);
-	int i;
 
-	if (rc)
-		return rc;
-	for (i = 0; i < F.nsddl && strcmp(F.sddl[i], sddl) != 0; i++)
-		;
-	if (i == F.nsddl)
-		F.sddl[F.nsddl++] = strdup(sddl);
-	snprintf(key, AZ_PERMKEY_MAX, "key%d", i);
-	return 0;
+	return rc ? rc : sddl_key(sddl, key);
 }
 
 int az_perm_get(struct az_client *c, const char *key, char **sddl_out)
@@ -580,10 +592,13 @@ static void test_upload_small(void **state)
 
 	memset(data, 'a', sizeof(data));
 	fd = tmpfd_with(data, sizeof(data));
+	/* a new owner: the SDDL rides inline, no Create Permission */
 	assert_int_equal(x->be.upload(x->b, "nb.ipynb", fd, sizeof(data), &w, &st), 0);
-	assert_int_equal(F.calls[PCREATE], 1);
+	assert_int_equal(F.calls[PCREATE], 0);
 	assert_int_equal(F.calls[CREATE], 1);
-	assert_int_equal(total_calls(), 2);
+	assert_int_equal(F.inline_sddl, 1);
+	assert_int_equal(total_calls(), 1);
+	assert_string_equal(st.perm_key, find("nb.ipynb")->key);
 	assert_int_equal(st.size, sizeof(data));
 	assert_int_equal(st.has_owner, 1);
 	assert_int_equal(st.uid, 1000);
@@ -594,9 +609,10 @@ static void test_upload_small(void **state)
 	assert_int_equal(e->mtime.tv_sec, 1700000000);
 	assert_int_equal(e->mtime.tv_nsec, 123456700);
 
-	/* the same owner again: one request, no new permission */
+	/* the same owner again: one request, the key the reply taught */
 	assert_int_equal(x->be.upload(x->b, "nb.ipynb", fd, 10, &w, &st), 0);
-	assert_int_equal(total_calls(), 3);
+	assert_int_equal(total_calls(), 2);
+	assert_int_equal(F.inline_sddl, 1);
 	assert_int_equal(find("nb.ipynb")->size, 10);
 	/* empty file: still one create */
 	assert_int_equal(x->be.upload(x->b, "empty", fd, 0, &w, &st), 0);
@@ -945,6 +961,18 @@ static void test_setattr(void **state)
 	assert_int_equal(st.size, 99);
 	assert_int_equal(st.mtime.tv_sec, 1500000000);
 	assert_int_equal(st.uid, 1000);
+	/* a mode never used before: still one request, the SDDL inline */
+	memset(F.calls, 0, sizeof(F.calls));
+	c.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID | VFS_KNOWN_SIZE;
+	c.mode = 0604;
+	c.mtime = find("f")->mtime;
+	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);
+	assert_int_equal(total_calls(), 1);
+	assert_int_equal(st.mode, S_IFREG | 0604);
+	assert_string_equal(st.perm_key, find("f")->key);
+	assert_int_equal(x->be.stat(x->b, "f", &st), 0); /* the key is known now */
+	assert_int_equal(F.calls[PGET], 0);
+	assert_int_equal(st.mode, S_IFREG | 0604);
 	c.mask = VFS_SET_MODE;
 	c.mode = 0600;
 	assert_int_equal(x->be.setattr(x->b, "f", 0, &c, &st), 0);

@@ -299,6 +299,53 @@ static void test_map_failures(void **state)
 	fake_free(&f);
 }
 
+/* A key learned from a reply to an inline SDDL: no create, no get, and it
+ * survives a remount through the store file. */
+static void test_learn(void **state)
+{
+	char dir[] = "/tmp/azsf-perm-XXXXXX";
+	char path[128];
+	struct fake f;
+	struct perm_ops ops;
+	struct perm_map *pm;
+	struct perm_stats ps;
+	char k[AZ_PERMKEY_MAX];
+	int has;
+	uid_t u;
+	gid_t g;
+	mode_t m;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/permkeys", dir);
+	fake_init(&f, &ops);
+	assert_int_equal(perm_init(&pm, &ops, path, "id"), 0);
+	assert_int_equal(perm_key_lookup(pm, 1000, 100, S_IFREG | 0640, k), -ENOENT);
+	assert_int_equal(perm_learn(pm, "123*456", 1000, 100, S_IFREG | 0640), 0);
+	assert_int_equal(perm_learn(pm, "123*456", 1000, 100, S_IFREG | 0640), 0);
+	assert_int_equal(perm_learn(pm, "", 1, 1, S_IFREG | 0640), -EINVAL);
+	assert_int_equal(perm_key_lookup(pm, 1000, 100, S_IFREG | 0640, k), 0);
+	assert_string_equal(k, "123*456");
+	assert_int_equal(perm_key_for(pm, 1000, 100, S_IFREG | 0640, k), 0);
+	assert_string_equal(k, "123*456");
+	assert_int_equal(perm_resolve(pm, "123*456", &has, &u, &g, &m), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(u, 1000);
+	assert_int_equal(m, S_IFREG | 0640);
+	assert_int_equal(f.creates + f.gets, 0);
+	perm_stats_get(pm, &ps);
+	assert_int_equal(ps.learned, 1);
+	perm_free(pm);
+	assert_int_equal(perm_init(&pm, &ops, path, "id"), 0);
+	assert_int_equal(perm_key_lookup(pm, 1000, 100, S_IFREG | 0640, k), 0);
+	assert_string_equal(k, "123*456");
+	assert_int_equal(f.creates + f.gets, 0);
+	perm_free(pm);
+	unlink(path);
+	rmdir(dir);
+	fake_free(&f);
+}
+
 static void test_fill_stat(void **state)
 {
 	struct fake f;
@@ -480,8 +527,9 @@ int main(void)
 	    cmocka_unit_test(test_sddl_format),	  cmocka_unit_test(test_sddl_roundtrip),
 	    cmocka_unit_test(test_sddl_tolerant), cmocka_unit_test(test_sddl_foreign),
 	    cmocka_unit_test(test_map_counts),	  cmocka_unit_test(test_map_failures),
-	    cmocka_unit_test(test_fill_stat),	  cmocka_unit_test(test_store),
-	    cmocka_unit_test(test_threads),	  cmocka_unit_test(test_chown_rules),
+	    cmocka_unit_test(test_learn),	  cmocka_unit_test(test_fill_stat),
+	    cmocka_unit_test(test_store),	  cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_chown_rules),
 	};
 
 	az_log_init("test", 1, AZ_LOG_ERR);
