@@ -79,6 +79,9 @@ def test_kill_in_writeback_mode_replays_journal(mounts, share, emu):
     write_file(m.path("proj", "data.bin"), big)
     m.kill()
     on_share_before = remote.read(emu, share, "existing.txt")
+    # with a 60 s delay nothing was uploaded yet: what follows tests the replay
+    assert on_share_before == b"old remote content"
+    assert not remote.exists(emu, share, "proj/data.bin")
     m.start()                                   # must upload before serving
     for name, data in closed.items():
         assert remote.read(emu, share, name) == data, name
