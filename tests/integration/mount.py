@@ -298,3 +298,4 @@ class Mount:
 
     def __exit__(self, *exc):
         self.cleanup()
+        self.remove_workdir()
