@@ -58,6 +58,7 @@ int az_client_init(struct az_client **out, const struct az_client_opts *opts)
 	ho.op_timeout_ms = opts->op_timeout_ms;
 	ho.retry_budget_ms = opts->retry_budget_ms;
 	ho.max_conns = opts->max_conns;
+	ho.quiet = opts->quiet;
 	rc = az_http_init(&c->http, &ho);
 	if (rc < 0) {
 		az_err("client: cannot set up http for endpoint '%s': %s", c->conn.endpoint,

@@ -130,6 +130,7 @@ static int http_setup(struct az_http *h, const struct az_http_opts *o)
 	h->op_ms = o->op_timeout_ms > 0 ? o->op_timeout_ms : 60000;
 	h->budget_ms = o->retry_budget_ms > 0 ? o->retry_budget_ms : 60000;
 	h->max = o->max_conns > 0 ? o->max_conns : 16;
+	h->quiet = o->quiet;
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->sh_locks[i], NULL);
 	pthread_mutex_init(&h->lock, NULL);
@@ -338,7 +339,7 @@ static char *full_url(struct az_http *h, const char *upath, const char *query)
 static void log_failure(struct az_http *h, const struct az_req *req, const struct az_resp *resp,
 			const struct fail *f, int rc)
 {
-	int quiet = req->quiet || rc == -ENOENT || rc == -EEXIST;
+	int quiet = h->quiet || req->quiet || rc == -ENOENT || rc == -EEXIST;
 	enum az_log_level lvl = quiet ? AZ_LOG_DEBUG : AZ_LOG_ERR;
 	char tries[48] = "";
 

@@ -143,6 +143,7 @@ struct az_http_opts {
 	long op_timeout_ms;
 	long retry_budget_ms;
 	int max_conns;
+	int quiet; /* every request as if req->quiet */
 };
 
 int az_http_init(struct az_http **out, const struct az_http_opts *o);

@@ -21,6 +21,7 @@ struct az_http {
 	char *ca_file;
 	long connect_ms, op_ms, budget_ms;
 	int max;
+	int quiet; /* failures at debug level only */
 	CURLSH *sh;
 	pthread_mutex_t sh_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t lock;

@@ -168,34 +168,6 @@ void mnt_probe_message(int rc, const char *account, const char *share, const cha
 	}
 }
 
-/* Points fd 2 at /dev/null; returns the saved fd (or -1). */
-static int stderr_off(void)
-{
-	int saved, null;
-
-	fflush(stderr);
-	saved = dup(2);
-	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (saved < 0 || null < 0 || dup2(null, 2) < 0) {
-		if (null >= 0)
-			close(null);
-		if (saved >= 0)
-			close(saved);
-		return -1;
-	}
-	close(null);
-	return saved;
-}
-
-static void stderr_on(int saved)
-{
-	if (saved < 0)
-		return;
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-}
-
 int mnt_probe_share(const char *conn_str, const struct mopt *o, char *etag, size_t etaglen,
 		    char *err, size_t errlen)
 {
@@ -207,22 +179,17 @@ int mnt_probe_share(const char *conn_str, const struct mopt *o, char *etag, size
 	    .op_timeout_ms = 20000,
 	    .retry_budget_ms = 20000,
 	    .max_conns = 1,
+	    .quiet = 1, /* one clear line (below), not the client's too */
 	};
 	struct az_client *c = NULL;
 	struct az_share_props props;
-	int quiet = -1;
 	int rc = az_client_init(&c, &co);
 
 	if (rc) {
 		snprintf(err, errlen, "cannot set up the REST client: %s", strerror(-rc));
 		return rc;
 	}
-	/* One clear line, not the client's too: its own error lines are
-	 * silenced for this one call unless debugging. */
-	if (az_log_level_get() < AZ_LOG_DEBUG)
-		quiet = stderr_off();
 	rc = az_share_get_props(c, &props);
-	stderr_on(quiet);
 	if (rc)
 		mnt_probe_message(rc, az_client_account(c), o->share, az_client_endpoint(c),
 				  o->conn_file, err, errlen);

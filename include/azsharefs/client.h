@@ -32,6 +32,9 @@ struct az_client_opts {
 	long op_timeout_ms;       /* one attempt, 0 = 60000 */
 	long retry_budget_ms;     /* all retries of one call, 0 = 60000 */
 	int max_conns;            /* pooled handles, 0 = 16 */
+	int quiet;                /* 1: failures are logged at debug level only, for
+	                             a caller that reports them in its own words
+	                             (the mount's start-up check of the share) */
 };
 
 int az_client_init(struct az_client **out, const struct az_client_opts *opts);

@@ -383,6 +383,14 @@ def test_wrong_key_is_eacces_and_never_logged(cli_bin, emu, tmp):
         secrets_absent(err + p.stdout.decode(), bad)
     # not retried: one request
     assert stats_of(c.run("props", "x", check=False))["requests"] == "1"
+    # a quiet client (the mount's start-up check) leaves the telling to its
+    # caller: no line of its own, same errno; -v still shows it
+    p = c.run("share-props", check=False, extra=["--quiet"])
+    assert p.returncode == errno.EACCES
+    assert [x for x in p.stderr.decode().splitlines() if not x.startswith("stats:")] == \
+        ["azsf-cli: share-props: Permission denied"], p.stderr
+    p = c.run("share-props", check=False, extra=["--quiet", "-v"])
+    assert b"403" in p.stderr and b"AuthenticationFailed" in p.stderr
 
 
 def test_sas(cli_bin, emu, tmp):

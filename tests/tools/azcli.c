@@ -314,6 +314,10 @@ static int global_opts(int argc, char **argv, struct az_client_opts *o, const ch
 			*(k[1] == 'v' ? verbose : stats) = 1;
 			continue;
 		}
+		if (strcmp(k, "--quiet") == 0) {
+			o->quiet = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return -1;
 		const char *val = argv[++i];

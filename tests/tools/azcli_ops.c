@@ -606,7 +606,7 @@ void cli_usage(FILE *o)
 {
 	fputs("usage: azsf-cli --conn-file F --share S [--ca-file F] [--max-conns N]\n"
 	      "       [--retry-budget-ms N] [--op-timeout-ms N] [--connect-timeout-ms N]\n"
-	      "       [--stats] [-v] OP ARGS...\n"
+	      "       [--stats] [--quiet] [-v] OP ARGS...\n"
 	      "SMB options: --perm-key K --perm-sddl S --attrs BITS --mtime|--btime|--ctime "
 	      "SECS[.NANOS]\noperations:\n",
 	      o);
