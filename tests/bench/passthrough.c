@@ -56,7 +56,7 @@ static int pt_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	d = opendir(p);
 	if (!d)
 		return -errno;
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de; de = readdir(d)) {
 		struct stat st = {.st_ino = de->d_ino, .st_mode = (mode_t)de->d_type << 12};
 
 		if (fill(buf, de->d_name, &st, 0, 0))

@@ -369,8 +369,11 @@ static int op_read(struct az_client *c, const struct cli_args *a, FILE *o)
 	if (rc == 0 && (cli_num(a->pos[2], &off) < 0 || cli_num(a->pos[3], &len) < 0 || off < 0 ||
 			len < 0 || len > (1LL << 30)))
 		rc = -EINVAL;
-	if (rc == 0 && !(buf = malloc(len ? (size_t)len : 1)))
-		rc = -ENOMEM;
+	if (rc == 0) {
+		buf = malloc(len ? (size_t)len : 1);
+		if (!buf)
+			rc = -ENOMEM;
+	}
 	if (rc == 0)
 		rc = az_file_read(c, a->pos[1], (uint64_t)off, (size_t)len, buf, &got, &st);
 	if (rc == 0 && out) {
