@@ -315,6 +315,7 @@ static void rename_req(struct az_req *r, const char *source, const char *dst, in
 	az_req_init(r, "PUT", is_dir ? "rename directory" : "rename file", dst);
 	r->query = is_dir ? "restype=directory&comp=rename" : "comp=rename";
 	az_req_hdr(r, "x-ms-file-rename-source", source);
+	az_req_hdr(r, "x-ms-source-allow-trailing-dot", "true");
 	az_req_hdr(r, "x-ms-file-rename-replace-if-exists", replace ? "true" : "false");
 	if (src_lease)
 		az_req_hdr(r, "x-ms-source-lease-id", src_lease);

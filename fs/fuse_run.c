@@ -35,6 +35,7 @@
 #include "azsharefs/log.h"
 #include "backend.h"
 #include "fuse_ops.h"
+#include "names.h"
 #include "perm.h"
 #include "startup.h"
 
@@ -185,6 +186,7 @@ static int build_stack(struct run *r)
 		az_err("cannot set up the REST client: %s", strerror(-rc));
 		return -1;
 	}
+	nm_set_allow_trailing_dot(1); /* the client keeps them (client.h) */
 	perm_client_ops(r->c, &po);
 	snprintf(store, sizeof(store), "%s/permkeys", r->cache_dir);
 	snprintf(ident, sizeof(ident), "%s/%s/%s", r->account, r->o->share, r->etag);

@@ -140,11 +140,12 @@ static struct curl_slist *slist_add(struct curl_slist *l, const char *name, cons
 	return n;
 }
 
-/* Date, version, Content-Length (signed, set by curl), Authorization. */
+/* Date, version, trailing dots kept, Content-Length (signed, set by curl),
+ * Authorization. */
 static int build_headers(struct az_http *h, const struct az_req *req, const char *upath,
 			 struct curl_slist **out)
 {
-	struct az_hdr all[AZ_REQ_MAX_HDRS + 3];
+	struct az_hdr all[AZ_REQ_MAX_HDRS + 4];
 	char date[64], clen[32], auth[512];
 	struct curl_slist *l = NULL;
 	size_t n = 0, i;
@@ -156,6 +157,10 @@ static int build_headers(struct az_http *h, const struct az_req *req, const char
 		all[n++] = req->hdrs[i];
 	all[n++] = (struct az_hdr){"x-ms-date", date};
 	all[n++] = (struct az_hdr){"x-ms-version", AZ_API_VERSION};
+	/* Names are taken literally: the service would otherwise trim a
+	 * trailing '.' from every path component (version 2022-11-02 on). */
+	if (!req->share_level)
+		all[n++] = (struct az_hdr){"x-ms-allow-trailing-dot", "true"};
 	for (i = 0; i < n; i++)
 		l = slist_add(l, all[i].name, all[i].value, &bad);
 	if (strcmp(req->method, "PUT") == 0 || strcmp(req->method, "DELETE") == 0)

@@ -7,7 +7,10 @@
  * jitter until opts.retry_budget_ms is spent.
  *
  * Paths are share-relative, '/'-separated, without a leading '/'; "" is the
- * share root. The client percent-encodes them. Every function returns 0 or a
+ * share root. The client percent-encodes them and the service takes them
+ * literally: every file and directory request carries
+ * x-ms-allow-trailing-dot: true (a rename also x-ms-source-allow-trailing-dot),
+ * so a trailing '.' is kept, never trimmed. Every function returns 0 or a
  * negative errno (see errmap.h); on failure the out-structs are undefined.
  */
 #ifndef AZSHAREFS_CLIENT_H

@@ -277,6 +277,25 @@ def test_names_are_encoded(cli, tmp):
     assert cli.one("props", "d ir/" + names[4] + " 2")["size"] == 1
 
 
+def test_trailing_dots_are_kept(cli, emu, tmp):
+    """x-ms-allow-trailing-dot on every file/directory request: "a." and "a"
+    are two entries, and a rename keeps the dots of both names."""
+    cli.run("mkdir", "d.")
+    cli.run("create", "d./a.", 2, "--body-file", wfile(tmp, "a1", b"A."))
+    cli.run("create", "d./a", 1, "--body-file", wfile(tmp, "a2", b"A"))
+    assert sorted(e["name"] for e in cli.json("ls", "d.")) == ["a", "a."]
+    assert cli.one("props", "d./a.")["size"] == 2
+    cli.run("rename", "d./a.", "d./b..", "--known-size", 2)
+    assert sorted(e["name"] for e in cli.json("ls", "d.")) == ["a", "b.."]
+    out = os.path.join(tmp, "o")
+    cli.run("download", "d./b..", out)
+    assert rfile(out) == b"A."
+    cli.run("rename", "d.", "e.", "--dir")
+    assert [e["name"] for e in cli.json("ls") if e["is_dir"]] == ["e."]
+    cli.run("rm", "e./b..")
+    assert [e["name"] for e in cli.json("ls", "e.")] == ["a"]
+
+
 # ---------------------------------------------------------------- listing
 
 def test_listing_pages(cli, emu, tmp):

@@ -6,11 +6,14 @@ starting or ending with a hyphen. Directories and files: case-preserving and
 case-insensitive, at most 255 characters per component, 2048 for the whole
 path, at most 250 levels; forbidden: " \\ / : | < > * ? and control
 characters U+0000-U+001F (and U+007F-U+009F), the names "." and "..".
-Metadata names follow C# identifier rules.
+Metadata names follow C# identifier rules. Trailing dots of every path
+component are trimmed unless the request sends x-ms-allow-trailing-dot: true
+(x-ms-source-allow-trailing-dot for a rename source), version 2022-11-02 on.
 """
 import re
 
 from .errors import StorageError
+from .util import parse_bool_header, version_at_least
 
 SHARE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
 FORBIDDEN = set('"\\/:|<>*?')
@@ -54,6 +57,26 @@ def check_path(components):
     if len(components) > MAX_DEPTH + 1:
         raise StorageError("InvalidFileOrDirectoryPathName",
                            "File or directory path has too many subdirectories.")
+
+
+TRAILING_DOT_VERSION = "2022-11-02"
+
+
+def keep_trailing_dots(req, header="x-ms-allow-trailing-dot"):
+    """Does this request keep trailing dots in its (source) path? Only with
+    the header set to true, from version 2022-11-02 on."""
+    allow = parse_bool_header(req.headers, header)
+    return allow and version_at_least(req.version, TRAILING_DOT_VERSION)
+
+
+def trim_trailing_dots(components):
+    """What the service does to a path it does not take literally: every
+    component loses its trailing dots ("a./b.." -> "a/b"). A component left
+    empty ("...") is an invalid name."""
+    out = [c.rstrip(".") for c in components]
+    if any(c == "" for c in out):
+        raise StorageError("InvalidResourceName")
+    return out
 
 
 def check_metadata(meta):

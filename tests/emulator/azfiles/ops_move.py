@@ -44,6 +44,8 @@ def _source_components(req):
     if segs[0] != req.share:
         raise StorageError("InvalidInput", "The source and destination must be in the same "
                                            "share.")
+    if not names.keep_trailing_dots(req, "x-ms-source-allow-trailing-dot"):
+        return names.trim_trailing_dots(segs[1:])
     return segs[1:]
 
 

@@ -24,7 +24,7 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import auth, common, router, util, xmlout
+from . import auth, common, names, router, util, xmlout
 from . import ops_dir, ops_file, ops_move, ops_share
 from .errors import StorageError, invalid_header
 from .faults import FaultSpecError
@@ -217,6 +217,8 @@ class Handler(BaseHTTPRequestHandler):
         auth.authenticate(req, ctx.key)
         if req.kind in ("dir", "file"):
             common.reject_conditions(req)
+            if not names.keep_trailing_dots(req):
+                req.comps = names.trim_trailing_dots(req.comps)
         with ctx.store.lock:
             resp = OPS[req.op](ctx, req)
         return resp, extra
