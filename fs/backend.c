@@ -44,6 +44,9 @@ struct azb {
 	struct timespec statfs_at; /* lock */
 	uint64_t statfs_total;	   /* lock */
 	uint64_t statfs_used;	   /* lock */
+	int quota_valid;	   /* lock */
+	struct timespec quota_at;  /* lock */
+	uint64_t quota_gib;	   /* lock */
 };
 
 int azb_init(struct azb **out, struct az_client *c, struct perm_map *pm,
@@ -61,6 +64,11 @@ int azb_init(struct azb **out, struct az_client *c, struct perm_map *pm,
 		b->opts.put_threads = 4;
 	if (b->opts.statfs_ttl_ms <= 0)
 		b->opts.statfs_ttl_ms = 5000;
+	if (b->opts.quota_ttl_ms <= 0)
+		b->opts.quota_ttl_ms = 300000;
+	b->quota_valid = b->opts.quota_known;
+	b->quota_gib = b->opts.quota_gib;
+	clock_gettime(CLOCK_MONOTONIC, &b->quota_at);
 	pthread_mutex_init(&b->lock, NULL);
 	*out = b;
 	return 0;
@@ -550,15 +558,15 @@ static int be_rename(void *ctx, const char *src, const char *dst, int is_dir, in
 	rc = az_rename(b->c, src, dst, is_dir, !noreplace, NULL, NULL);
 
 	/* The service replaces files only; POSIX lets a directory replace an
-	 * empty directory. */
+	 * empty directory. Delete Directory itself tells what dst is: done
+	 * (empty directory), DirectoryNotEmpty, or not found as a directory
+	 * (a file: it stays, and the rename fails as before). */
 	if (rc == -EEXIST && is_dir && !noreplace) {
-		struct az_stat st;
-
-		if (az_dir_get_props(b->c, dst, &st) != 0)
-			return -EEXIST;
 		rc = az_dir_delete(b->c, dst);
 		if (rc == 0)
 			rc = az_rename(b->c, src, dst, 1, 0, NULL, NULL);
+		else if (rc != -ENOTEMPTY)
+			rc = -EEXIST;
 	}
 	return rc;
 }
@@ -691,11 +699,36 @@ static long ms_since(const struct timespec *t)
 	return (long)((now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000);
 }
 
+/* The quota changes rarely (an admin's resize): re-read every quota_ttl,
+ * so a statfs normally costs one Get Share Stats per statfs_ttl. */
+static int quota_get(struct azb *b, uint64_t *quota_gib)
+{
+	struct az_share_props props;
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	if (b->quota_valid && ms_since(&b->quota_at) < b->opts.quota_ttl_ms) {
+		*quota_gib = b->quota_gib;
+		pthread_mutex_unlock(&b->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&b->lock);
+	rc = az_share_get_props(b->c, &props);
+	if (rc)
+		return rc;
+	*quota_gib = props.quota_gib;
+	pthread_mutex_lock(&b->lock);
+	b->quota_valid = 1;
+	b->quota_gib = props.quota_gib;
+	clock_gettime(CLOCK_MONOTONIC, &b->quota_at);
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
 static int be_statfs(void *ctx, uint64_t *total, uint64_t *used)
 {
 	struct azb *b = ctx;
-	struct az_share_props props;
-	uint64_t usage = 0;
+	uint64_t usage = 0, quota = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&b->lock);
@@ -706,13 +739,13 @@ static int be_statfs(void *ctx, uint64_t *total, uint64_t *used)
 		return 0;
 	}
 	pthread_mutex_unlock(&b->lock);
-	rc = az_share_get_props(b->c, &props);
+	rc = quota_get(b, &quota);
 	if (rc == 0)
 		rc = az_share_get_usage(b->c, &usage);
 	if (rc)
 		return rc;
 	/* no quota reported: the service's largest share, 100 TiB */
-	*total = props.quota_gib ? props.quota_gib << 30 : 100ull << 40;
+	*total = quota ? quota << 30 : 100ull << 40;
 	if (*total < usage)
 		*total = usage;
 	*used = usage;

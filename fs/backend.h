@@ -21,7 +21,10 @@ struct perm_map;
 
 struct azb_opts {
 	int put_threads;    /* parallel Put Range per large upload, 0 = 4 */
-	long statfs_ttl_ms; /* 0 = 5000 */
+	long statfs_ttl_ms; /* usage (Get Share Stats) re-read after, 0 = 5000 */
+	long quota_ttl_ms;  /* quota (Get Share Properties) re-read after, 0 = 300000 */
+	int quota_known;    /* quota_gib is the share's quota as of azb_init */
+	uint64_t quota_gib; /* (the mount's start-up check read it) */
 	uid_t default_uid;  /* for entries with foreign owners, when a */
 	gid_t default_gid;  /* chmod/chown needs the rest of the triple */
 	mode_t default_file_mode;

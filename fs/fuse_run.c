@@ -43,7 +43,7 @@ struct run {
 	struct mopt *o;
 	char mnt[PATH_MAX]; /* realpath of the mountpoint */
 	char account[256];
-	char etag[AZ_ETAG_MAX];
+	struct az_share_props share; /* from the start-up check */
 	char cache_dir[PATH_MAX];
 	char *conn_str;
 	int notify_fd; /* daemon: pipe to the waiting parent, or -1 */
@@ -87,7 +87,7 @@ static int preflight(struct run *r)
 	if (rc == 0)
 		rc = mnt_check_conn(r->conn_str, r->account, sizeof(r->account), err, sizeof(err));
 	if (rc == 0)
-		rc = mnt_probe_share(r->conn_str, r->o, r->etag, sizeof(r->etag), err, sizeof(err));
+		rc = mnt_probe_share(r->conn_str, r->o, &r->share, err, sizeof(err));
 	if (rc) {
 		az_err("%s", err);
 		return -1;
@@ -176,7 +176,9 @@ static int build_stack(struct run *r)
 			      .default_uid = r->o->uid,
 			      .default_gid = r->o->gid,
 			      .default_file_mode = r->o->file_mode,
-			      .default_dir_mode = r->o->dir_mode};
+			      .default_dir_mode = r->o->dir_mode,
+			      .quota_known = 1,
+			      .quota_gib = r->share.quota_gib};
 	struct perm_ops po;
 	struct vfs_opts vo;
 	char store[PATH_MAX + 16], ident[1024];
@@ -189,7 +191,7 @@ static int build_stack(struct run *r)
 	nm_set_allow_trailing_dot(1); /* the client keeps them (client.h) */
 	perm_client_ops(r->c, &po);
 	snprintf(store, sizeof(store), "%s/permkeys", r->cache_dir);
-	snprintf(ident, sizeof(ident), "%s/%s/%s", r->account, r->o->share, r->etag);
+	snprintf(ident, sizeof(ident), "%s/%s/%s", r->account, r->o->share, r->share.etag);
 	if (perm_init(&r->pm, &po, store, ident) != 0 || azb_init(&r->b, r->c, r->pm, &bo) != 0) {
 		az_err("out of memory");
 		return -1;

@@ -168,7 +168,7 @@ void mnt_probe_message(int rc, const char *account, const char *share, const cha
 	}
 }
 
-int mnt_probe_share(const char *conn_str, const struct mopt *o, char *etag, size_t etaglen,
+int mnt_probe_share(const char *conn_str, const struct mopt *o, struct az_share_props *props,
 		    char *err, size_t errlen)
 {
 	struct az_client_opts co = {
@@ -182,19 +182,16 @@ int mnt_probe_share(const char *conn_str, const struct mopt *o, char *etag, size
 	    .quiet = 1, /* one clear line (below), not the client's too */
 	};
 	struct az_client *c = NULL;
-	struct az_share_props props;
 	int rc = az_client_init(&c, &co);
 
 	if (rc) {
 		snprintf(err, errlen, "cannot set up the REST client: %s", strerror(-rc));
 		return rc;
 	}
-	rc = az_share_get_props(c, &props);
+	rc = az_share_get_props(c, props);
 	if (rc)
 		mnt_probe_message(rc, az_client_account(c), o->share, az_client_endpoint(c),
 				  o->conn_file, err, errlen);
-	else
-		snprintf(etag, etaglen, "%s", props.etag);
 	az_client_free(c);
 	return rc;
 }

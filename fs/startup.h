@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "azsharefs/cache.h"
+#include "azsharefs/client.h"
 #include "options.h"
 
 /* Reads the connection string from path (comment and blank lines skipped,
@@ -24,8 +25,9 @@ void mnt_probe_message(int rc, const char *account, const char *share, const cha
 		       const char *conn_file, char *out, size_t outlen);
 
 /* Connects with short timeouts and reads the share's properties. On
- * success etag gets the share's ETag (for the permission key store). */
-int mnt_probe_share(const char *conn_str, const struct mopt *o, char *etag, size_t etaglen,
+ * success props gets the share's ETag (for the permission key store) and
+ * quota (statfs needs not ask again). */
+int mnt_probe_share(const char *conn_str, const struct mopt *o, struct az_share_props *props,
 		    char *err, size_t errlen);
 
 /* mkdir -p: parents 0755, the last component last_mode. */

@@ -1028,13 +1028,25 @@ static void test_rename(void **state)
 	/* a directory over an empty directory, and not over a full one */
 	assert_int_equal(x->be.mkdir(x->b, "d1", &w, &st), 0);
 	assert_int_equal(x->be.mkdir(x->b, "d2", &w, &st), 0);
+	memset(F.calls, 0, sizeof(F.calls));
 	assert_int_equal(x->be.rename(x->b, "d1", "d2", 1, 0), 0);
+	assert_int_equal(total_calls(), 3); /* refused rename, delete, rename */
+	assert_int_equal(F.calls[RMDIR], 1);
 	assert_null(find("d1"));
 	assert_true(find("d2")->is_dir);
 	assert_int_equal(x->be.mkdir(x->b, "d3", &w, &st), 0);
 	assert_int_equal(x->be.create(x->b, "d2/inside", &w, &st), 0);
 	assert_int_equal(x->be.rename(x->b, "d3", "d2", 1, 0), -ENOTEMPTY);
 	assert_int_equal(x->be.rename(x->b, "d3", "d2", 1, 1), -EEXIST);
+	assert_non_null(find("d3"));
+	/* the service refusing a directory over a file: no delete is tried */
+	F.fail_op = RENAME + 1;
+	F.fail_rc = -EEXIST;
+	memset(F.calls, 0, sizeof(F.calls));
+	assert_int_equal(x->be.rename(x->b, "d3", "b", 1, 0), -EEXIST);
+	assert_int_equal(F.calls[RMDIR], 1); /* Delete Directory: not a directory */
+	assert_int_equal(F.calls[RENAME], 1);
+	assert_non_null(find("b"));
 	assert_non_null(find("d3"));
 }
 
@@ -1112,6 +1124,35 @@ static void test_statfs(void **state)
 	assert_int_equal(x->be.statfs(x->b, &total, &used), 0);
 	assert_int_equal(F.calls[SHARE], 1); /* cached */
 	assert_int_equal(F.calls[USAGE], 1);
+
+	/* usage expires quickly, the quota slowly; a quota known at mount
+	 * time needs no Get Share Properties at all */
+	struct azb *b2;
+	struct vfs_backend be2;
+	struct azb_opts o = {.statfs_ttl_ms = 1, .quota_known = 1, .quota_gib = 7};
+
+	assert_int_equal(azb_init(&b2, (struct az_client *)&F, x->pm, &o), 0);
+	azb_ops(b2, &be2);
+	memset(F.calls, 0, sizeof(F.calls));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(be2.statfs(b2, &total, &used), 0);
+		assert_true(total == 7ull << 30);
+		usleep(3000);
+	}
+	assert_int_equal(F.calls[SHARE], 0);
+	assert_int_equal(F.calls[USAGE], 3);
+	azb_free(b2);
+	o.quota_known = 0;
+	o.quota_ttl_ms = 1;
+	assert_int_equal(azb_init(&b2, (struct az_client *)&F, x->pm, &o), 0);
+	azb_ops(b2, &be2);
+	memset(F.calls, 0, sizeof(F.calls));
+	assert_int_equal(be2.statfs(b2, &total, &used), 0);
+	usleep(3000);
+	assert_int_equal(be2.statfs(b2, &total, &used), 0);
+	assert_int_equal(F.calls[SHARE], 2);
+	assert_true(total == 100ull << 30);
+	azb_free(b2);
 }
 
 static void test_helpers(void **state)
