@@ -142,7 +142,8 @@ function firstLine(proc, exited, timeoutMs) {
 }
 
 /** Client options: no retries, so every status reaches the test as sent. */
-export const CLIENT_OPTS = { retryOptions: { maxTries: 1 } };
+// allowTrailingDot: names such as "trailing.dot." keep their dot (the service trims it otherwise).
+export const CLIENT_OPTS = { retryOptions: { maxTries: 1 }, allowTrailingDot: true, allowSourceTrailingDot: true };
 
 export function sharedKeyCredential(key = KEY) {
   return new StorageSharedKeyCredential(ACCOUNT, key);
