@@ -1,5 +1,6 @@
-/* client_parse.c: reply headers -> struct az_stat, file attributes, and the
- * tiny JSON of the permission API (no I/O, no curl).
+/* client_parse.c: reply headers -> struct az_stat (attribute and time
+ * values through xmlparse.c's parsers) and the tiny JSON of the permission
+ * API (no I/O, no curl).
  *
  * The JSON reader handles exactly what Create/Get Permission exchange: one
  * object whose values are strings (with every JSON escape, \uXXXX surrogate
@@ -20,70 +21,6 @@
 
 #include "client_int.h"
 #include "xmlparse.h"
-
-static const struct {
-	const char *name;
-	uint32_t bit;
-} attr_names[] = {
-    {"ReadOnly", AZ_FATTR_READONLY},
-    {"Hidden", AZ_FATTR_HIDDEN},
-    {"System", AZ_FATTR_SYSTEM},
-    {"Directory", AZ_FATTR_DIRECTORY},
-    {"Archive", AZ_FATTR_ARCHIVE},
-    {"Temporary", AZ_FATTR_TEMPORARY},
-    {"Offline", AZ_FATTR_OFFLINE},
-    {"NotContentIndexed", AZ_FATTR_NOT_CONTENT_INDEXED},
-    {"NoScrubData", AZ_FATTR_NO_SCRUB_DATA},
-};
-#define NATTR (sizeof(attr_names) / sizeof(attr_names[0]))
-
-uint32_t az_attrs_parse(const char *s)
-{
-	uint32_t bits = 0;
-
-	while (s && *s) {
-		const char *e;
-		size_t n, i;
-
-		while (*s == ' ' || *s == '|')
-			s++;
-		e = s;
-		while (*e && *e != ' ' && *e != '|')
-			e++;
-		n = (size_t)(e - s);
-		for (i = 0; i < NATTR && n; i++) {
-			if (strlen(attr_names[i].name) == n &&
-			    strncasecmp(s, attr_names[i].name, n) == 0)
-				bits |= attr_names[i].bit;
-		}
-		s = e;
-	}
-	return bits;
-}
-
-int az_attrs_format(uint32_t attrs, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-	int n;
-
-	if (outlen == 0)
-		return -ENAMETOOLONG;
-	out[0] = '\0';
-	for (i = 0; i < NATTR; i++) {
-		if (!(attrs & attr_names[i].bit))
-			continue;
-		n = snprintf(out + o, outlen - o, "%s%s", o ? " | " : "", attr_names[i].name);
-		if (n < 0 || (size_t)n >= outlen - o)
-			return -ENAMETOOLONG;
-		o += (size_t)n;
-	}
-	if (o == 0) {
-		n = snprintf(out, outlen, "None");
-		if (n < 0 || (size_t)n >= outlen)
-			return -ENAMETOOLONG;
-	}
-	return 0;
-}
 
 static int parse_u64(const char *s, uint64_t *out)
 {

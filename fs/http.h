@@ -4,7 +4,8 @@
  * http_util.c holds the pure helpers (URL encoding, backoff, string
  * builder, header lookup) that the unit tests reach without a network;
  * client_parse.c turns reply headers into struct az_stat and does the
- * small JSON of the permission API.
+ * small JSON of the permission API (attribute and time values are parsed
+ * by xmlparse.h, which listings share).
  */
 #ifndef AZSF_HTTP_H
 #define AZSF_HTTP_H
@@ -75,11 +76,6 @@ int az_stat_from_hdrs(const struct az_hdrs *h, int is_dir, int size_from_cl, str
  * its header is present; everything else (size, is_dir, atime) is kept.
  * 0, or -EPROTO when a present header is malformed (st then unchanged). */
 int az_stat_update_from_hdrs(const struct az_hdrs *h, struct az_stat *st);
-/* "Archive | ReadOnly" <-> AZ_FATTR_* bits ("None" = 0). Unknown names are
- * ignored on parse. Format returns "None" for 0 on create, and the names
- * joined by " | ". */
-uint32_t az_attrs_parse(const char *s);
-int az_attrs_format(uint32_t attrs, char *out, size_t outlen);
 /* JSON {"permission": "...", "format": "sddl"} building and parsing. */
 char *az_perm_json_build(const char *sddl);
 /* Extracts the string value of key from a JSON object; *out malloc()ed.

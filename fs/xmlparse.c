@@ -1,5 +1,6 @@
 /* xmlparse.c: the service's XML replies (listings, errors, range lists) and
- * the time formats shared with header parsing.
+ * the value formats listings share with reply headers (times, file
+ * attributes).
  *
  * Owns: libxml2 use for the client. Documents are parsed with
  * XML_PARSE_NONET | XML_PARSE_NOBLANKS (never XML_PARSE_NOENT, no DTD
@@ -301,6 +302,68 @@ void az_time_format_iso(const struct timespec *t, char out[40])
 	snprintf(out, 40, "%.39s", tmp);
 }
 
+/* ---- file attributes ("ReadOnly | Archive"), in listings and headers ---- */
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} attr_names[] = {
+    {"ReadOnly", AZ_FATTR_READONLY},
+    {"Hidden", AZ_FATTR_HIDDEN},
+    {"System", AZ_FATTR_SYSTEM},
+    {"Directory", AZ_FATTR_DIRECTORY},
+    {"Archive", AZ_FATTR_ARCHIVE},
+    {"Temporary", AZ_FATTR_TEMPORARY},
+    {"Offline", AZ_FATTR_OFFLINE},
+    {"NotContentIndexed", AZ_FATTR_NOT_CONTENT_INDEXED},
+    {"NoScrubData", AZ_FATTR_NO_SCRUB_DATA},
+};
+#define NATTR (sizeof(attr_names) / sizeof(attr_names[0]))
+
+uint32_t az_attrs_parse(const char *s)
+{
+	uint32_t bits = 0;
+
+	while (s && *s) {
+		size_t n, i;
+
+		while (*s == ' ' || *s == '|')
+			s++;
+		n = strcspn(s, " |");
+		for (i = 0; n && i < NATTR; i++) {
+			if (strlen(attr_names[i].name) == n &&
+			    strncasecmp(s, attr_names[i].name, n) == 0)
+				bits |= attr_names[i].bit;
+		}
+		s += n;
+	}
+	return bits; /* "None" and unknown names add nothing */
+}
+
+int az_attrs_format(uint32_t attrs, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	int n;
+
+	if (outlen == 0)
+		return -ENAMETOOLONG;
+	out[0] = '\0';
+	for (i = 0; i < NATTR; i++) {
+		if (!(attrs & attr_names[i].bit))
+			continue;
+		n = snprintf(out + o, outlen - o, "%s%s", o ? " | " : "", attr_names[i].name);
+		if (n < 0 || (size_t)n >= outlen - o)
+			return -ENAMETOOLONG;
+		o += (size_t)n;
+	}
+	if (o == 0) {
+		n = snprintf(out, outlen, "None");
+		if (n < 0 || (size_t)n >= outlen)
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 /* ---- listing ---- */
 
 struct xml_entry {
@@ -313,39 +376,6 @@ struct xml_times {
 	int has_mtime, has_ctime, has_atime, has_btime, has_lastmod;
 	struct timespec lastmod;
 };
-
-static uint32_t xml_attrs_parse(const char *s)
-{
-	static const struct {
-		const char *name;
-		uint32_t bit;
-	} names[] = {
-	    {"ReadOnly", AZ_FATTR_READONLY},
-	    {"Hidden", AZ_FATTR_HIDDEN},
-	    {"System", AZ_FATTR_SYSTEM},
-	    {"Directory", AZ_FATTR_DIRECTORY},
-	    {"Archive", AZ_FATTR_ARCHIVE},
-	    {"Temporary", AZ_FATTR_TEMPORARY},
-	    {"Offline", AZ_FATTR_OFFLINE},
-	    {"NotContentIndexed", AZ_FATTR_NOT_CONTENT_INDEXED},
-	    {"NoScrubData", AZ_FATTR_NO_SCRUB_DATA},
-	};
-	uint32_t bits = 0;
-
-	while (*s) {
-		size_t n, i;
-
-		while (*s == ' ' || *s == '|')
-			s++;
-		n = strcspn(s, " |");
-		for (i = 0; n && i < sizeof(names) / sizeof(names[0]); i++) {
-			if (strlen(names[i].name) == n && strncasecmp(s, names[i].name, n) == 0)
-				bits |= names[i].bit;
-		}
-		s += n;
-	}
-	return bits; /* "None" and unknown names add nothing */
-}
 
 static int xml_time_of(xmlNodePtr n, int rfc1123, struct timespec *out)
 {
@@ -507,7 +537,7 @@ static int xml_entry(xmlNodePtr n, int is_dir, struct xml_entry *e)
 
 		if (!a)
 			return -ENOMEM;
-		e->st.attrs = xml_attrs_parse(a);
+		e->st.attrs = az_attrs_parse(a);
 		free(a);
 	}
 	if (is_dir)

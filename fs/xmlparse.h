@@ -22,6 +22,14 @@ int az_xml_parse_error(const char *body, size_t len, char *code, size_t codelen,
 /* Get Range List reply: <Ranges><Range><Start>..</Start><End>..</End>... */
 int az_xml_parse_ranges(const char *body, size_t len, struct az_range **out, size_t *n);
 
+/* File attributes as listings (<Attributes>) and headers
+ * (x-ms-file-attributes) spell them: "Archive | ReadOnly" <-> AZ_FATTR_*
+ * bits ("None" = 0). Parse ignores unknown names and takes NULL as "None".
+ * Format gives "None" for 0, else the names joined by " | "; -ENAMETOOLONG
+ * when out is too small. */
+uint32_t az_attrs_parse(const char *s);
+int az_attrs_format(uint32_t attrs, char *out, size_t outlen);
+
 /* Time helpers shared with header parsing: "2023-06-07T22:52:45.1234567Z"
  * (ISO 8601, 7 fraction digits, as in listings and x-ms-file-*-time) and
  * RFC 1123 ("Wed, 07 Jun 2023 22:52:45 GMT"). Return 0 or -EINVAL. */

@@ -1,5 +1,5 @@
 /* test_http.c: the REST client's pure helpers (fs/http_util.c,
- * fs/client_parse.c): URL encoding, reply headers -> az_stat, attributes,
+ * fs/client_parse.c): URL encoding, reply headers -> az_stat,
  * backoff bounds, Retry-After, the permission JSON, redaction. No network.
  */
 #include <errno.h>
@@ -284,29 +284,6 @@ static void test_stat_malformed(void **state)
 	}
 }
 
-static void test_attrs(void **state)
-{
-	char out[200];
-
-	(void)state;
-	assert_int_equal(az_attrs_parse("None"), 0);
-	assert_int_equal(az_attrs_parse(""), 0);
-	assert_int_equal(az_attrs_parse("Directory"), AZ_FATTR_DIRECTORY);
-	assert_int_equal(az_attrs_parse("ReadOnly | Hidden|System  |Archive"),
-			 AZ_FATTR_READONLY | AZ_FATTR_HIDDEN | AZ_FATTR_SYSTEM | AZ_FATTR_ARCHIVE);
-	assert_int_equal(az_attrs_parse("NotContentIndexed | Bogus | NoScrubData"),
-			 AZ_FATTR_NOT_CONTENT_INDEXED | AZ_FATTR_NO_SCRUB_DATA);
-	assert_int_equal(az_attrs_parse("ReadOnlyX"), 0);
-	assert_int_equal(az_attrs_format(0, out, sizeof(out)), 0);
-	assert_string_equal(out, "None");
-	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, sizeof(out)),
-			 0);
-	assert_string_equal(out, "ReadOnly | Archive");
-	assert_int_equal(az_attrs_parse(out), AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE);
-	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, 10),
-			 -ENAMETOOLONG);
-}
-
 static void test_perm_json(void **state)
 {
 	const char *sddl = "O:S-1-5-88-1-1000G:S-1-5-88-2-100D:P(A;;FA;;;S-1-5-88-1-1000)";
@@ -431,7 +408,6 @@ int main(void)
 	    cmocka_unit_test(test_stat_head),
 	    cmocka_unit_test(test_stat_update_put_range),
 	    cmocka_unit_test(test_stat_malformed),
-	    cmocka_unit_test(test_attrs),
 	    cmocka_unit_test(test_perm_json),
 	    cmocka_unit_test(test_json_parse),
 	    cmocka_unit_test(test_share_stats_xml),

@@ -715,6 +715,30 @@ static void test_time_format(void **state)
 	assert_string_equal(out, "2023-06-07T22:52:45.9999999Z");
 }
 
+static void test_attrs(void **state)
+{
+	char out[200];
+
+	(void)state;
+	assert_int_equal(az_attrs_parse("None"), 0);
+	assert_int_equal(az_attrs_parse(NULL), 0);
+	assert_int_equal(az_attrs_parse(""), 0);
+	assert_int_equal(az_attrs_parse("Directory"), AZ_FATTR_DIRECTORY);
+	assert_int_equal(az_attrs_parse("ReadOnly | Hidden|System  |Archive"),
+			 AZ_FATTR_READONLY | AZ_FATTR_HIDDEN | AZ_FATTR_SYSTEM | AZ_FATTR_ARCHIVE);
+	assert_int_equal(az_attrs_parse("NotContentIndexed | Bogus | NoScrubData"),
+			 AZ_FATTR_NOT_CONTENT_INDEXED | AZ_FATTR_NO_SCRUB_DATA);
+	assert_int_equal(az_attrs_parse("ReadOnlyX"), 0);
+	assert_int_equal(az_attrs_format(0, out, sizeof(out)), 0);
+	assert_string_equal(out, "None");
+	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "ReadOnly | Archive");
+	assert_int_equal(az_attrs_parse(out), AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE);
+	assert_int_equal(az_attrs_format(AZ_FATTR_READONLY | AZ_FATTR_ARCHIVE, out, 10),
+			 -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +761,7 @@ int main(void)
 	    cmocka_unit_test(test_time_iso),
 	    cmocka_unit_test(test_time_rfc1123),
 	    cmocka_unit_test(test_time_format),
+	    cmocka_unit_test(test_attrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
