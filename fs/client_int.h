@@ -42,9 +42,6 @@ int az_client_head(struct az_client *c, const char *path, int is_dir, struct az_
 int az_meta_headers(struct az_req *r, const char *const *kv, char ***store);
 void az_meta_free(char **store);
 
-/* ShareUsageBytes (or any unsigned element) from an XML reply. */
-int az_xml_find_u64(const char *body, size_t len, const char *elem, uint64_t *out);
-
 /* A random lease id (UUID v4 text). */
 void az_lease_id_new(char out[AZ_LEASE_ID_MAX]);
 

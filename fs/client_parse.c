@@ -11,8 +11,6 @@
 #include "http.h"
 
 #include <errno.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,52 +432,6 @@ bad:
 out:
 	az_sb_release(&name);
 	az_sb_release(&val);
-	return rc;
-}
-
-/* ---- small XML lookups (Get Share Stats) ---- */
-
-static const xmlNode *xml_find(const xmlNode *n, const char *name)
-{
-	for (; n; n = n->next) {
-		const xmlNode *hit;
-
-		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0)
-			return n;
-		hit = xml_find(n->children, name);
-		if (hit)
-			return hit;
-	}
-	return NULL;
-}
-
-int az_xml_find_u64(const char *body, size_t len, const char *elem, uint64_t *out)
-{
-	xmlDoc *doc = NULL;
-	xmlChar *txt = NULL;
-	const xmlNode *n;
-	int rc = -EPROTO;
-
-	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
-		body += 3;
-		len -= 3;
-	}
-	if (len == 0 || len > INT32_MAX)
-		return -EPROTO;
-	doc = xmlReadMemory(body, (int)len, NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-				XML_PARSE_NOWARNING);
-	if (!doc)
-		goto out;
-	n = xml_find(xmlDocGetRootElement(doc), elem);
-	if (!n)
-		goto out;
-	txt = xmlNodeGetContent(n);
-	if (txt)
-		rc = parse_u64((const char *)txt, out);
-out:
-	xmlFree(txt);
-	xmlFreeDoc(doc);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
-/* xmlparse.c: the service's XML replies (listings, errors, range lists) and
- * the value formats listings share with reply headers (times, file
+/* xmlparse.c: the service's XML replies (listings, errors, range lists,
+ * share stats) and the value formats listings share with reply headers (times, file
  * attributes).
  *
  * Owns: libxml2 use for the client. Documents are parsed with
@@ -43,7 +43,8 @@ static void xml_init(void)
 	xmlInitParser();
 }
 
-/* Parses body into *doc and checks the root element's name. */
+/* Parses body into *doc and checks the root element's name (any root when
+ * root_name is NULL). */
 static int xml_open(const char *body, size_t len, const char *root_name, xmlDocPtr *doc,
 		    xmlNodePtr *root)
 {
@@ -66,7 +67,7 @@ static int xml_open(const char *body, size_t len, const char *root_name, xmlDocP
 		return -EPROTO;
 	*root = xmlDocGetRootElement(*doc);
 	if ((*doc)->intSubset || (*doc)->extSubset || !*root ||
-	    xmlStrcmp((*root)->name, (const xmlChar *)root_name) != 0) {
+	    (root_name && xmlStrcmp((*root)->name, (const xmlChar *)root_name) != 0)) {
 		xmlFreeDoc(*doc);
 		*doc = NULL;
 		*root = NULL;
@@ -753,4 +754,48 @@ int az_xml_parse_ranges(const char *body, size_t len, struct az_range **out, siz
 	*out = v;
 	*n = cnt;
 	return 0;
+}
+
+/* ---- single values (Get Share Stats) ---- */
+
+/* The first element called name, depth first. */
+static xmlNodePtr xml_find(xmlNodePtr n, const char *name)
+{
+	for (; n; n = n->next) {
+		xmlNodePtr hit;
+
+		if (xml_is(n, name))
+			return n;
+		hit = xml_find(n->children, name);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+int az_xml_find_u64(const char *body, size_t len, const char *elem, uint64_t *out)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root = NULL, n;
+	char *t = NULL;
+	size_t tl;
+	int rc;
+
+	rc = xml_open(body, len, NULL, &doc, &root);
+	if (rc)
+		return rc;
+	n = xml_find(root, elem);
+	t = n ? xml_text(n) : NULL;
+	if (!t) {
+		rc = n ? -ENOMEM : -EPROTO;
+		goto out;
+	}
+	tl = strlen(t);
+	while (tl && t[tl - 1] == ' ')
+		t[--tl] = '\0';
+	rc = xml_parse_u64(t, out);
+out:
+	free(t);
+	xmlFreeDoc(doc);
+	return rc;
 }

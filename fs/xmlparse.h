@@ -22,6 +22,11 @@ int az_xml_parse_error(const char *body, size_t len, char *code, size_t codelen,
 /* Get Range List reply: <Ranges><Range><Start>..</Start><End>..</End>... */
 int az_xml_parse_ranges(const char *body, size_t len, struct az_range **out, size_t *n);
 
+/* The unsigned value of the first element called elem anywhere in the
+ * document (ShareUsageBytes of Get Share Stats). -EPROTO when absent or not
+ * a number. */
+int az_xml_find_u64(const char *body, size_t len, const char *elem, uint64_t *out);
+
 /* File attributes as listings (<Attributes>) and headers
  * (x-ms-file-attributes) spell them: "Archive | ReadOnly" <-> AZ_FATTR_*
  * bits ("None" = 0). Parse ignores unknown names and takes NULL as "None".

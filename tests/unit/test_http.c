@@ -350,20 +350,6 @@ static void test_json_parse(void **state)
 	assert_int_equal(az_json_get_string(deep, sizeof(deep), "permission", &v), -EPROTO);
 }
 
-static void test_share_stats_xml(void **state)
-{
-	const char *xml = "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><ShareStats>"
-			  "<ShareUsageBytes>4242</ShareUsageBytes></ShareStats>";
-	uint64_t v = 0;
-
-	(void)state;
-	assert_int_equal(az_xml_find_u64(xml, strlen(xml), "ShareUsageBytes", &v), 0);
-	assert_int_equal(v, 4242);
-	assert_int_equal(az_xml_find_u64(xml, strlen(xml), "Missing", &v), -EPROTO);
-	assert_int_equal(az_xml_find_u64("<a><b>", 6, "b", &v), -EPROTO);
-	assert_int_equal(az_xml_find_u64("<a><b>-1</b></a>", 16, "b", &v), -EPROTO);
-}
-
 static void test_lease_id(void **state)
 {
 	char a[AZ_LEASE_ID_MAX], b[AZ_LEASE_ID_MAX];
@@ -410,7 +396,6 @@ int main(void)
 	    cmocka_unit_test(test_stat_malformed),
 	    cmocka_unit_test(test_perm_json),
 	    cmocka_unit_test(test_json_parse),
-	    cmocka_unit_test(test_share_stats_xml),
 	    cmocka_unit_test(test_lease_id),
 	    cmocka_unit_test(test_redact_url),
 	};

@@ -739,6 +739,24 @@ static void test_attrs(void **state)
 			 -ENAMETOOLONG);
 }
 
+static void test_share_stats_xml(void **state)
+{
+	const char *xml = "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><ShareStats>"
+			  "<ShareUsageBytes>4242</ShareUsageBytes></ShareStats>";
+	const char *dtd;
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(az_xml_find_u64(xml, strlen(xml), "ShareUsageBytes", &v), 0);
+	assert_int_equal(v, 4242);
+	assert_int_equal(az_xml_find_u64(xml, strlen(xml), "Missing", &v), -EPROTO);
+	assert_int_equal(az_xml_find_u64("<a><b>", 6, "b", &v), -EPROTO);
+	assert_int_equal(az_xml_find_u64("<a><b>-1</b></a>", 16, "b", &v), -EPROTO);
+	/* the same rules as every reply: a DTD is refused */
+	dtd = "<!DOCTYPE a [<!ENTITY n \"7\">]><a><b>&n;</b></a>";
+	assert_int_equal(az_xml_find_u64(dtd, strlen(dtd), "b", &v), -EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +780,7 @@ int main(void)
 	    cmocka_unit_test(test_time_rfc1123),
 	    cmocka_unit_test(test_time_format),
 	    cmocka_unit_test(test_attrs),
+	    cmocka_unit_test(test_share_stats_xml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
