@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "attrcache.h"
+#include "attrdefer.h"
 #include "dircache.h"
 #include "filecache.h"
 #include "nodes.h"
@@ -36,6 +37,7 @@ void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat 
 		st->is_dir = 0;
 	} else {
 		*st = n->st;
+		mc_attrs_overlay(n->file, st); /* a deferred change shows at once */
 	}
 	if (n == v->root) {
 		st->is_dir = 1;

@@ -15,7 +15,7 @@
 static int lru_eligible(const struct mc_file *f)
 {
 	return f->node && !f->orphan && f->whole && !f->stale && !mc_file_dirty(f) &&
-	       f->openers == 0;
+	       f->openers == 0 && !f->pend.mask;
 }
 
 void mc_lru_remove(struct vfs *v, struct mc_file *f)

@@ -10,7 +10,9 @@
  * setattr on a dirty, local-only or open-for-write file is folded into the
  * pending upload (local truncate, mode/owner/mtime in the local view); on
  * a clean file it goes to the backend at once, except when it would change
- * nothing (then it costs no request). Directories always go to the backend.
+ * nothing (then it costs no request) or when it is a utimens of a closed
+ * file this node uploaded a moment ago (attrdefer.c: deferred, journaled,
+ * coalesced). Directories always go to the backend.
  *
  * Threads: any FUSE thread; locks as in vfs_int.h.
  */
@@ -24,6 +26,7 @@
 
 #include "azsharefs/log.h"
 #include "attrcache.h"
+#include "attrdefer.h"
 #include "evict.h"
 #include "filecache.h"
 #include "fileops.h"
@@ -247,7 +250,8 @@ static void complete_owner(struct vfs *v, const char *path, const struct vfs_wan
 	pthread_mutex_unlock(&v->lock);
 }
 
-/* A clean file or a directory: the backend, now. */
+/* A clean file or a directory: the backend, now. A file's deferred
+ * attribute change goes with it (f->up_lock keeps the requests in order). */
 static int setattr_backend(struct vfs *v, const char *path, int is_dir, struct mc_file *f,
 			   const struct vfs_want *w_in)
 {
@@ -256,9 +260,20 @@ static int setattr_backend(struct vfs *v, const char *path, int is_dir, struct m
 	struct az_stat st;
 	int rc;
 
+	if (f)
+		pthread_mutex_lock(&f->up_lock);
 	complete_owner(v, path, w_in, &wc);
+	if (f) {
+		pthread_mutex_lock(&v->lock);
+		mc_attrs_merge(f, &wc);
+		pthread_mutex_unlock(&v->lock);
+	}
 	memset(&st, 0, sizeof(st));
 	rc = mc_note(v, v->be.setattr(v->be.ctx, path, is_dir, w, &st));
+	if (f && rc == 0)
+		mc_attrs_done(v, f);
+	if (f)
+		pthread_mutex_unlock(&f->up_lock);
 	if (rc < 0)
 		return rc;
 	if (f)
@@ -286,7 +301,7 @@ static int setattr_backend(struct vfs *v, const char *path, int is_dir, struct m
 	return 0;
 }
 
-enum sa_how { SA_NOOP, SA_FOLD, SA_LOCAL, SA_BACKEND, SA_STREAM };
+enum sa_how { SA_NOOP, SA_FOLD, SA_LOCAL, SA_BACKEND, SA_STREAM, SA_DEFER };
 
 /* v->lock held. */
 static enum sa_how setattr_how(const struct vfs *v, struct mc_node *n, struct mc_file *f,
@@ -300,7 +315,9 @@ static enum sa_how setattr_how(const struct vfs *v, struct mc_node *n, struct mc
 		return SA_STREAM;
 	if (f && (mc_file_dirty(f) || !n->remote || (f->writers > 0 && f->whole)))
 		return SA_FOLD;
-	return is_noop(v, n, w) ? SA_NOOP : SA_BACKEND;
+	if (is_noop(v, n, w))
+		return SA_NOOP;
+	return mc_attrs_deferrable(v, n, f, w) ? SA_DEFER : SA_BACKEND;
 }
 
 /* Orphaned (unlinked) open file: only the local copy changes. */
@@ -370,6 +387,13 @@ int vfs_setattr(struct vfs *v, const char *path_in, struct vfs_file *fh,
 	if (rc == 0)
 		how = setattr_how(v, n, f, fh, n ? cur.is_dir : 0, want);
 	pthread_mutex_unlock(&v->lock);
+	if (rc == 0 && how == SA_DEFER) {
+		rc = mc_attrs_defer(v, f, want);
+		if (rc == 1) /* no longer deferrable: now */
+			how = SA_BACKEND;
+	}
+	if (rc == 1)
+		rc = 0;
 	if (rc == 0 && how == SA_FOLD)
 		rc = fold(v, f, want);
 	else if (rc == 0 && how == SA_LOCAL)

@@ -77,7 +77,7 @@ void mc_file_ref(struct mc_file *f)
 static void file_free(struct vfs *v, struct mc_file *f)
 {
 	char path[4096];
-	int keep = f->journaled && mc_file_dirty(f) && !f->orphan;
+	int keep = f->journaled && (mc_file_dirty(f) || f->pend.mask) && !f->orphan;
 
 	mc_lru_remove(v, f);
 	if (f->fd >= 0)

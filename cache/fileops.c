@@ -302,13 +302,14 @@ ssize_t vfs_write(struct vfs *v, struct vfs_file *fh, const void *buf, size_t si
 	return n;
 }
 
-/* Does f hold data the share has not got? */
-static int needs_upload(struct vfs *v, struct mc_file *f)
+/* Does f hold data (or, with attrs, a deferred attribute change) the share
+ * has not got? */
+static int needs_upload(struct vfs *v, struct mc_file *f, int attrs)
 {
 	int r;
 
 	pthread_mutex_lock(&v->lock);
-	r = mc_file_dirty(f) && !f->orphan && f->node;
+	r = (mc_file_dirty(f) || (attrs && f->pend.mask)) && !f->orphan && f->node;
 	pthread_mutex_unlock(&v->lock);
 	return r;
 }
@@ -360,7 +361,7 @@ int vfs_flush(struct vfs *v, struct vfs_file *fh)
 {
 	if (fh->stream)
 		return mc_stream_flush(v, fh);
-	if (!fh->writable || !needs_upload(v, fh->file))
+	if (!fh->writable || !needs_upload(v, fh->file, 0))
 		return 0;
 	if (v->o.writeback_delay_ms > 0)
 		return wb_accept(v, fh->file);
@@ -373,7 +374,7 @@ int vfs_fsync(struct vfs *v, struct vfs_file *fh)
 
 	if (fh->stream)
 		return mc_stream_flush(v, fh);
-	if (!needs_upload(v, fh->file))
+	if (!needs_upload(v, fh->file, 1))
 		return 0;
 	rc = upload_now(v, fh->file);
 	if (rc < 0 && mc_is_net_err(rc) && v->o.writeback_delay_ms > 0 && v->o.offline_writes) {

@@ -15,7 +15,9 @@
  * Format (text, one "key value" per line; strings hex-encoded so any path
  * byte is safe): "azsharefs-journal 1", id, size, base_remote, base_etag,
  * base_size, base_mtime (sec nsec), has_owner, mode (octal), uid, gid,
- * mtime (sec nsec), path; then "end". Incomplete records are rejected.
+ * mtime (sec nsec), path; for an attributes-only record (a deferred
+ * setattr, no data) also "attrs <mask>"; then "end". Incomplete records are
+ * rejected; records without "attrs" are data records.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -82,19 +84,22 @@ static int hex_decode(const char *in, char *out, size_t len)
 int jn_format(const struct jn_rec *r, char *buf, size_t len)
 {
 	char path[2 * sizeof(r->path) + 2], etag[2 * AZ_ETAG_MAX + 2];
+	char attrs[32] = "";
 	int n;
 
 	hex_encode(r->path, path, sizeof(path));
 	hex_encode(r->base.etag, etag, sizeof(etag));
+	if (r->attrs)
+		snprintf(attrs, sizeof(attrs), "attrs %u\n", r->attrs);
 	n = snprintf(buf, len,
 		     JN_MAGIC "\nid %llu\nsize %llu\nbase_remote %d\nbase_etag %s\n"
 			      "base_size %llu\nbase_mtime %lld %ld\nhas_owner %d\nmode %o\n"
-			      "uid %lu\ngid %lu\nmtime %lld %ld\npath %s\nend\n",
+			      "uid %lu\ngid %lu\nmtime %lld %ld\npath %s\n%send\n",
 		     (unsigned long long)r->id, (unsigned long long)r->size, r->base.remote, etag,
 		     (unsigned long long)r->base.size, (long long)r->base.mtime.tv_sec,
 		     (long)r->base.mtime.tv_nsec, r->has_owner, (unsigned)r->mode,
 		     (unsigned long)r->uid, (unsigned long)r->gid, (long long)r->mtime.tv_sec,
-		     (long)r->mtime.tv_nsec, path);
+		     (long)r->mtime.tv_nsec, path, attrs);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return n;
@@ -171,6 +176,14 @@ static int parse_line(const char *key, const char *val, struct jn_rec *r)
 		return hex_decode(val, r->base.etag, sizeof(r->base.etag)) ? -1 : 1 << 10;
 	if (strcmp(key, "path") == 0)
 		return hex_decode(val, r->path, sizeof(r->path)) ? -1 : 1 << 11;
+	if (strcmp(key, "attrs") == 0) { /* optional: attributes-only record */
+		errno = 0;
+		a = strtoull(val, &end, 10);
+		if (*end || end == val || errno || a == 0 || a > 0xffff)
+			return -1;
+		r->attrs = (unsigned)a;
+		return 1 << 12;
+	}
 	return -1;
 }
 
@@ -207,7 +220,7 @@ int jn_parse(const char *text, size_t len, struct jn_rec *r)
 			return -EINVAL;
 		seen |= bit;
 	}
-	return ended && seen == 0xfff ? 0 : -EINVAL;
+	return ended && (seen & 0xfff) == 0xfff ? 0 : -EINVAL;
 }
 
 static int fsync_dir(const char *dir)
@@ -385,6 +398,44 @@ int jn_file(struct vfs *v, struct mc_file *f)
 	gen = f->gen;
 	pthread_mutex_unlock(&v->lock);
 	rc = jn_write(v, r, f->fd);
+	if (rc == 0) {
+		pthread_mutex_lock(&v->lock);
+		f->journaled = 1;
+		f->jn_gen = gen;
+		pthread_mutex_unlock(&v->lock);
+	}
+out:
+	free(r);
+	return rc;
+}
+
+int jn_attrs(struct vfs *v, struct mc_file *f)
+{
+	struct jn_rec *r = malloc(sizeof(*r));
+	uint64_t gen;
+	int rc = 0;
+
+	if (!r)
+		return -ENOMEM;
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_lock(&v->lock);
+	if (f->orphan || !f->node || mc_file_dirty(f) || !f->pend.mask) {
+		pthread_mutex_unlock(&v->lock);
+		goto out;
+	}
+	r->id = f->id;
+	snprintf(r->path, sizeof(r->path), "%s", f->node->path);
+	r->size = f->lst.size;
+	r->base = f->base;
+	r->has_owner = 1;
+	r->mode = f->lst.mode;
+	r->uid = f->lst.uid;
+	r->gid = f->lst.gid;
+	r->mtime = f->lst.mtime;
+	r->attrs = f->pend.mask;
+	gen = f->gen;
+	pthread_mutex_unlock(&v->lock);
+	rc = jn_write(v, r, -1);
 	if (rc == 0) {
 		pthread_mutex_lock(&v->lock);
 		f->journaled = 1;

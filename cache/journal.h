@@ -6,7 +6,10 @@
 
 #include "vfs_int.h"
 
-/* One dirty file: where it goes, what it is based on, what to set. */
+/* One dirty file: where it goes, what it is based on, what to set. An
+ * attributes-only record (attrs != 0) is a deferred setattr of a clean
+ * file (attrdefer.c): no data; mode/uid/gid/mtime are the values to set,
+ * attrs the VFS_SET_* fields among them, base the version they apply to. */
 struct jn_rec {
 	uint64_t id;	 /* data/<id> holds the bytes */
 	char path[4096]; /* share-relative target */
@@ -17,6 +20,7 @@ struct jn_rec {
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtime;
+	unsigned attrs; /* 0 = data record */
 };
 
 /* Writes journal/<id> durably: fdatasync(data_fd), temp file, fsync,
@@ -30,6 +34,10 @@ int jn_scan(struct vfs *v, int (*cb)(struct vfs *v, const struct jn_rec *r, void
 /* Journals f (caller holds f->up_lock, not v->lock): builds the record from
  * f under v->lock, writes it, sets f->journaled. 0 if f is clean/orphaned. */
 int jn_file(struct vfs *v, struct mc_file *f);
+/* Journals f's deferred attribute change f->pend (caller holds
+ * f->up_lock, not v->lock): an attributes-only record; sets f->journaled.
+ * 0 if there is nothing to journal. */
+int jn_attrs(struct vfs *v, struct mc_file *f);
 /* Parses one record (exposed for tests). 0 or -EINVAL. */
 int jn_parse(const char *text, size_t len, struct jn_rec *r);
 /* Formats one record into buf; returns its length or -ENAMETOOLONG. */

@@ -218,12 +218,13 @@ out:
 	return rc;
 }
 
-/* v->lock held: dirty files at or below path, referenced. */
+/* v->lock held: dirty files (or with a deferred attribute change) at or
+ * below path, referenced. */
 static int collect_dirty(struct mc_node *n, struct mc_file ***vec, size_t *len, size_t *cap)
 {
 	struct mc_node *c;
 
-	if (n->file && mc_file_dirty(n->file) && !n->file->orphan) {
+	if (n->file && (mc_file_dirty(n->file) || n->file->pend.mask) && !n->file->orphan) {
 		if (*len == *cap) {
 			size_t nc = *cap ? *cap * 2 : 16;
 			struct mc_file **nv = realloc(*vec, nc * sizeof(**vec));

@@ -10,6 +10,11 @@
  * other failure is logged and the file is queued for retries; its record
  * stays until an upload succeeds. Afterwards, data files no record refers
  * to (clean copies of a previous mount) are removed.
+ * An attributes-only record (a deferred chmod/chown/utimens, attrdefer.c)
+ * is applied with one HEAD and one setattr, and only if the share still
+ * holds the version it was made on (else it is dropped with a log line: the
+ * newer version's attributes stand). On a transport error it stays for the
+ * next mount.
  *
  * Threads: runs in vfs_init before the mount serves anything (workers are
  * already running, for retries).
@@ -129,12 +134,57 @@ static void settle(struct vfs *v, struct replay *rp, struct mc_file *f, int rc, 
 	mc_file_unref(v, f);
 }
 
+/* An attributes-only record: the change, if the share still holds the
+ * version it was made on. */
+static int replay_attrs(struct vfs *v, const struct jn_rec *r, struct replay *rp)
+{
+	struct vfs_want w;
+	struct az_stat st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	rc = mc_note(v, v->be.stat(v->be.ctx, r->path, &st));
+	if (rc == 0 && !st.is_dir && mc_base_matches(&r->base, &st)) {
+		memset(&w, 0, sizeof(w));
+		w.mask = r->attrs | VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID | VFS_KNOWN_SIZE;
+		w.mode = (r->mode & 07777) | S_IFREG;
+		w.uid = r->uid;
+		w.gid = r->gid;
+		w.mtime = (r->attrs & VFS_SET_MTIME) ? r->mtime : st.mtime;
+		w.size = st.size;
+		rc = mc_note(v, v->be.setattr(v->be.ctx, r->path, 0, &w, &st));
+	} else if (rc == 0 || rc == -ENOENT) {
+		az_warn("journal replay: '%s' changed on the share meanwhile; its pending "
+			"attribute change is dropped",
+			r->path);
+		rc = 0;
+	}
+	if (rc < 0 && mc_is_net_err(rc)) {
+		rp->failed++;
+		if (!v->o.offline_writes && !rp->fatal)
+			rp->fatal = rc;
+		az_err("journal replay: attribute change of '%s' failed: %s; kept in the journal",
+		       r->path, strerror(-rc));
+		return 0;
+	}
+	if (rc < 0)
+		az_err("journal replay: attribute change of '%s' failed: %s; dropped", r->path,
+		       strerror(-rc));
+	else
+		rp->done++;
+	jn_remove(v, r->id);
+	return 0;
+}
+
 static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 {
 	struct replay *rp = arg;
 	struct mc_file *f;
 	uint64_t size = 0;
 	int fd = -1, rc;
+
+	if (r->attrs)
+		return replay_attrs(v, r, rp);
 
 	rc = open_record_data(v, r, &fd, &size);
 	if (rc < 0) {

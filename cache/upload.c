@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "azsharefs/log.h"
+#include "attrdefer.h"
 #include "dircache.h"
 #include "evict.h"
 #include "filecache.h"
@@ -189,6 +190,8 @@ static void done_ok(struct vfs *v, struct mc_file *f, const struct up_snap *s,
 
 	f->clean_gen = s->gen;
 	f->upload_err = 0;
+	f->up_at = now;
+	f->pend.mask = 0; /* the upload carried mode, owner and mtime */
 	merge_result(f, st, s->size);
 	mc_base_from_stat(&f->base, &f->lst, now);
 	if (f->node) {
@@ -280,8 +283,10 @@ int mc_upload(struct vfs *v, struct mc_file *f, unsigned flags)
 	pthread_rwlock_rdlock(&f->data_lock);
 	rc = upload_locked(v, f);
 	pthread_rwlock_unlock(&f->data_lock);
+	if (rc == 0)
+		rc = mc_attrs_apply(v, f); /* a deferred attribute change of a clean file */
 	pthread_mutex_lock(&v->lock);
-	journaled = f->journaled && (!mc_file_dirty(f) || f->orphan);
+	journaled = f->journaled && ((!mc_file_dirty(f) && !f->pend.mask) || f->orphan);
 	if (journaled)
 		f->journaled = 0;
 	pthread_mutex_unlock(&v->lock);
@@ -299,11 +304,12 @@ void mc_upload_failed(struct vfs *v, struct mc_file *f, int rc)
 	int need;
 
 	pthread_mutex_lock(&v->lock);
-	need = mc_file_dirty(f) && !f->orphan && f->node;
+	need = (mc_file_dirty(f) || f->pend.mask) && !f->orphan && f->node;
 	pthread_mutex_unlock(&v->lock);
 	if (!need)
 		return;
 	jn_file(v, f); /* logs its own failure; the data stays in memory regardless */
+	jn_attrs(v, f); /* or the attribute change, when only that is pending */
 	pthread_mutex_lock(&v->lock);
 	if (mc_is_net_err(rc) || v->o.writeback_delay_ms > 0)
 		wbc_enqueue(v, f, mc_now() + MC_US(wbc_backoff_ms(v, f->retries)));

@@ -291,8 +291,8 @@ int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_bac
 	return 0;
 }
 
-/* Dirty, attached files (referenced); only those without a journal record
- * if unjournaled. v->lock held. */
+/* Dirty (or with a deferred attribute change), attached files (referenced);
+ * only those without a journal record if unjournaled. v->lock held. */
 static int collect_dirty(struct vfs *v, int unjournaled, struct mc_file ***out, size_t *nout)
 {
 	struct mc_file **vec = NULL;
@@ -303,7 +303,8 @@ static int collect_dirty(struct vfs *v, int unjournaled, struct mc_file ***out, 
 		for (nd = v->buckets[i]; nd; nd = nd->hnext) {
 			struct mc_file *f = nd->file;
 
-			if (!f || !mc_file_dirty(f) || f->orphan || (unjournaled && f->journaled))
+			if (!f || (!mc_file_dirty(f) && !f->pend.mask) || f->orphan ||
+			    (unjournaled && f->journaled))
 				continue;
 			if (n == cap) {
 				struct mc_file **nv =

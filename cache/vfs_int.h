@@ -87,6 +87,12 @@ struct mc_file {
 	int64_t due_at;			     /* v->lock; when the upload is due */
 	int retries;			     /* v->lock; failed background attempts */
 	struct mc_file *q_prev, *q_next;     /* v->lock */
+	int64_t up_at;			     /* v->lock; when this node last uploaded it */
+	/* Deferred attribute change of a clean, closed file (attrdefer.c):
+	 * mask VFS_SET_MODE/UID/GID/MTIME, values final; 0 = none. Read with
+	 * v->lock; set and cleared with f->up_lock held as well (except by
+	 * mc_file_detach: an orphan never applies it). */
+	struct vfs_want pend;
 	pthread_mutex_t up_lock;
 	pthread_rwlock_t data_lock;
 };

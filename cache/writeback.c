@@ -111,7 +111,7 @@ static void run_one(struct vfs *v, struct mc_file *f)
 	rc = mc_upload(v, f, 0);
 	pthread_mutex_lock(&v->lock);
 	v->wb_busy--;
-	if (rc < 0 && mc_file_dirty(f) && !f->orphan && f->node) {
+	if (rc < 0 && (mc_file_dirty(f) || f->pend.mask) && !f->orphan && f->node) {
 		if (f->retries++ == 0)
 			az_warn("upload of '%s' failed: %s; kept in the journal, retrying",
 				f->node->path, strerror(-rc));

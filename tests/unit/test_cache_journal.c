@@ -62,6 +62,29 @@ static void test_roundtrip(void **state)
 	assert_int_equal(b.base.remote, 0);
 }
 
+/* An attributes-only record (a deferred setattr) keeps its mask; a data
+ * record has none and is formatted as before. */
+static void test_attrs_record(void **state)
+{
+	struct jn_rec a, b;
+	char buf[16384];
+	int n;
+
+	(void)state;
+	sample(&a);
+	n = jn_format(&a, buf, sizeof(buf));
+	assert_null(strstr(buf, "attrs"));
+	a.attrs = VFS_SET_MTIME | VFS_SET_MODE;
+	n = jn_format(&a, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "attrs 9\n"));
+	assert_int_equal(jn_parse(buf, (size_t)n, &b), 0);
+	assert_int_equal(b.attrs, VFS_SET_MTIME | VFS_SET_MODE);
+	assert_string_equal(b.path, a.path);
+	/* a bad mask is a bad record */
+	memcpy(strstr(buf, "attrs 9"), "attrs x", 7);
+	assert_int_equal(jn_parse(buf, (size_t)n, &b), -EINVAL);
+}
+
 static void test_parse_rejects(void **state)
 {
 	struct jn_rec a, b;
@@ -175,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_attrs_record),
 	    cmocka_unit_test(test_parse_rejects),
 	    cmocka_unit_test_setup_teardown(test_corrupt_record_kept, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_uses_current_data, fx_setup, fx_teardown),
