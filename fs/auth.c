@@ -37,41 +37,7 @@
 
 #include "auth.h"
 #include "conn.h"
-
-/* A growable string local to this module; oom is sticky. */
-struct auth_buf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-static void ab_addn(struct auth_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void ab_add(struct auth_buf *b, const char *s)
-{
-	ab_addn(b, s, strlen(s));
-}
+#include "strbuf.h"
 
 /* One header or query parameter after canonicalization. */
 struct auth_kv {
@@ -147,7 +113,7 @@ static const char *auth_find(const struct az_hdr *h, size_t n, const char *name)
 }
 
 /* The 12 standard lines (VERB .. Range), each followed by '\n'. */
-static void auth_std_lines(struct auth_buf *b, const char *method, const struct az_hdr *h, size_t n)
+static void auth_std_lines(struct az_sb *b, const char *method, const struct az_hdr *h, size_t n)
 {
 	static const char *const std[] = {
 	    "Content-Encoding",
@@ -164,8 +130,8 @@ static void auth_std_lines(struct auth_buf *b, const char *method, const struct 
 	};
 	size_t i;
 
-	ab_add(b, method);
-	ab_add(b, "\n");
+	az_sb_add(b, method);
+	az_sb_add(b, "\n");
 	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
 		const char *v = auth_find(h, n, std[i]);
 		char *t = v ? auth_header_value(v) : NULL;
@@ -173,14 +139,14 @@ static void auth_std_lines(struct auth_buf *b, const char *method, const struct 
 		if (v && !t)
 			b->oom = 1;
 		if (t && !(i == 2 && strcmp(t, "0") == 0))
-			ab_add(b, t);
-		ab_add(b, "\n");
+			az_sb_add(b, t);
+		az_sb_add(b, "\n");
 		free(t);
 	}
 }
 
 /* Sorted x-ms-* headers; repeated names are joined with ','. */
-static int auth_canon_headers(struct auth_buf *b, const struct az_hdr *h, size_t n)
+static int auth_canon_headers(struct az_sb *b, const struct az_hdr *h, size_t n)
 {
 	struct auth_kv *kv = calloc(n ? n : 1, sizeof(*kv));
 	size_t i, k = 0;
@@ -213,13 +179,13 @@ static int auth_canon_headers(struct auth_buf *b, const struct az_hdr *h, size_t
 
 		if (same) {
 			b->len--; /* drop the '\n' of the previous value */
-			ab_add(b, ",");
+			az_sb_add(b, ",");
 		} else {
-			ab_add(b, kv[i].name);
-			ab_add(b, ":");
+			az_sb_add(b, kv[i].name);
+			az_sb_add(b, ":");
 		}
-		ab_add(b, kv[i].value);
-		ab_add(b, "\n");
+		az_sb_add(b, kv[i].value);
+		az_sb_add(b, "\n");
 	}
 	rc = 0;
 out:
@@ -303,7 +269,7 @@ static int auth_query_split(const char *q, struct auth_kv **out, size_t *nout)
 }
 
 /* "\nname:v1,v2" per distinct name, names and values sorted. */
-static int auth_canon_query(struct auth_buf *b, const char *query)
+static int auth_canon_query(struct az_sb *b, const char *query)
 {
 	struct auth_kv *kv = NULL;
 	size_t n = 0, i;
@@ -317,13 +283,13 @@ static int auth_canon_query(struct auth_buf *b, const char *query)
 	qsort(kv, n, sizeof(*kv), kv_cmp);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strcmp(kv[i - 1].name, kv[i].name) == 0) {
-			ab_add(b, ",");
+			az_sb_add(b, ",");
 		} else {
-			ab_add(b, "\n");
-			ab_add(b, kv[i].name);
-			ab_add(b, ":");
+			az_sb_add(b, "\n");
+			az_sb_add(b, kv[i].name);
+			az_sb_add(b, ":");
 		}
-		ab_add(b, kv[i].value);
+		az_sb_add(b, kv[i].value);
 	}
 	kv_free(kv, n);
 	return 0;
@@ -332,23 +298,20 @@ static int auth_canon_query(struct auth_buf *b, const char *query)
 char *az_auth_string_to_sign(const struct az_conn *cn, const char *method, const char *url_path,
 			     const char *query, const struct az_hdr *hdrs, size_t nhdrs)
 {
-	struct auth_buf b = {0};
+	struct az_sb b;
 
 	if (!cn || !cn->account || !method || (nhdrs && !hdrs))
 		return NULL;
+	az_sb_init(&b);
 	auth_std_lines(&b, method, hdrs, nhdrs);
 	if (auth_canon_headers(&b, hdrs, nhdrs) != 0)
 		b.oom = 1;
-	ab_add(&b, "/");
-	ab_add(&b, cn->account);
-	ab_add(&b, url_path && *url_path ? url_path : "/");
+	az_sb_add(&b, "/");
+	az_sb_add(&b, cn->account);
+	az_sb_add(&b, url_path && *url_path ? url_path : "/");
 	if (auth_canon_query(&b, query) != 0)
 		b.oom = 1;
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return az_sb_take(&b);
 }
 
 int az_auth_hmac_b64(const unsigned char *key, int keylen, const char *msg, char *out,

@@ -1,8 +1,8 @@
 /* http.h: one signed, retried HTTP exchange with the file service (fs/ internal).
  *
  * http.c owns the curl handle pool, signing, retries and error mapping;
- * http_util.c holds the pure helpers (URL encoding, backoff, string
- * builder, header lookup) that the unit tests reach without a network;
+ * http_util.c holds the pure helpers (URL encoding, backoff, the string
+ * builder of strbuf.h, header lookup) that the unit tests reach without a network;
  * client_parse.c turns reply headers into struct az_stat and does the
  * small JSON of the permission API (attribute and time values are parsed
  * by xmlparse.h, which listings share).
@@ -15,26 +15,10 @@
 
 #include "auth.h"
 #include "azsharefs/client.h"
+#include "strbuf.h"
 
 struct az_conn;
 struct az_http;
-
-/* ---- growable string ---- */
-struct az_sb {
-	char *s; /* NUL-terminated once anything was appended */
-	size_t len;
-	size_t cap;
-	int oom; /* sticky: an append failed */
-};
-void az_sb_init(struct az_sb *b);
-void az_sb_release(struct az_sb *b);
-void az_sb_add(struct az_sb *b, const char *s);
-void az_sb_addn(struct az_sb *b, const char *s, size_t n);
-void az_sb_addf(struct az_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Percent-encodes s (RFC 3986 unreserved kept; '/' kept when keep_slash). */
-void az_sb_add_enc(struct az_sb *b, const char *s, int keep_slash);
-/* Returns the string (ownership passes to the caller) or NULL on oom. */
-char *az_sb_take(struct az_sb *b);
 
 /* Percent-encodes in into out; returns the length, or -ENAMETOOLONG when
  * out is too small (out is then undefined). */
