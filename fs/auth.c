@@ -38,6 +38,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "strbuf.h"
+#include "xmlparse.h"
 
 /* One header or query parameter after canonicalization. */
 struct auth_kv {
@@ -356,13 +357,5 @@ out:
 
 void az_auth_date(char out[64])
 {
-	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-		 mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	az_time_format_rfc1123(time(NULL), out);
 }

@@ -238,6 +238,7 @@ int az_time_parse_iso(const char *s, struct timespec *out)
 	return time_make(&tm, nsec, out);
 }
 
+static const char *const time_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const time_mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -256,13 +257,12 @@ static int time_word(const char **p, const char *const *words, int n)
 
 int az_time_parse_rfc1123(const char *s, struct timespec *out)
 {
-	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	struct tm tm;
 	int d, y, h, mi, sec;
 	const char *p = s;
 
 	memset(&tm, 0, sizeof(tm));
-	if (!s || time_word(&p, days, 7) < 0 || time_expect(&p, ',') || time_expect(&p, ' '))
+	if (!s || time_word(&p, time_days, 7) < 0 || time_expect(&p, ',') || time_expect(&p, ' '))
 		return -EINVAL;
 	if (time_num(&p, isdigit((unsigned char)p[1]) ? 2 : 1, &d) || time_expect(&p, ' '))
 		return -EINVAL;
@@ -277,6 +277,19 @@ int az_time_parse_rfc1123(const char *s, struct timespec *out)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	return time_make(&tm, 0, out);
+}
+
+void az_time_format_rfc1123(time_t t, char out[40])
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(out, 40, "Thu, 01 Jan 1970 00:00:00 GMT");
+		return;
+	}
+	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", time_days[tm.tm_wday],
+		 tm.tm_mday, time_mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
 }
 
 void az_time_format_iso(const struct timespec *t, char out[40])

@@ -5,6 +5,7 @@
 #define AZSF_XMLPARSE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "azsharefs/client.h"
 
@@ -37,9 +38,11 @@ int az_attrs_format(uint32_t attrs, char *out, size_t outlen);
 
 /* Time helpers shared with header parsing: "2023-06-07T22:52:45.1234567Z"
  * (ISO 8601, 7 fraction digits, as in listings and x-ms-file-*-time) and
- * RFC 1123 ("Wed, 07 Jun 2023 22:52:45 GMT"). Return 0 or -EINVAL. */
+ * RFC 1123 ("Wed, 07 Jun 2023 22:52:45 GMT", as in x-ms-date). Parsers
+ * return 0 or -EINVAL. */
 int az_time_parse_iso(const char *s, struct timespec *out);
 int az_time_parse_rfc1123(const char *s, struct timespec *out);
 void az_time_format_iso(const struct timespec *t, char out[40]);
+void az_time_format_rfc1123(time_t t, char out[40]);
 
 #endif

@@ -713,6 +713,13 @@ static void test_time_format(void **state)
 	t.tv_nsec = -100; /* normalized: one tick before the second */
 	az_time_format_iso(&t, out);
 	assert_string_equal(out, "2023-06-07T22:52:45.9999999Z");
+
+	az_time_format_rfc1123(1686178365, out);
+	assert_string_equal(out, "Wed, 07 Jun 2023 22:52:45 GMT");
+	assert_int_equal(az_time_parse_rfc1123(out, &back), 0);
+	assert_int_equal(back.tv_sec, 1686178365);
+	az_time_format_rfc1123(0, out);
+	assert_string_equal(out, "Thu, 01 Jan 1970 00:00:00 GMT");
 }
 
 static void test_attrs(void **state)
