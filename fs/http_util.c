@@ -1,6 +1,6 @@
 /* http_util.c: pure helpers of the HTTP layer (no curl, no I/O).
  *
- * A growable string builder, RFC 3986 percent-encoding, the backoff
+ * The growable string builder (strbuf.h), RFC 3986 percent-encoding, the backoff
  * formula, Retry-After parsing and the reply-header list. Everything here is
  * reentrant and unit-tested in tests/unit/test_http.c.
  */

@@ -292,14 +292,15 @@ static int classify_curl(struct az_http *h, CURLcode cc, struct fail *f)
 static void error_code(struct az_resp *r, const char *body, size_t len)
 {
 	const char *c = az_hdrs_get(&r->hdrs, "x-ms-error-code");
-	char msg[256];
 
 	r->code[0] = '\0';
 	if (c && *c) {
 		snprintf(r->code, sizeof(r->code), "%s", c);
 		return;
 	}
-	if (len && az_xml_parse_error(body, len, r->code, sizeof(r->code), msg, sizeof(msg)) < 0)
+	/* Only the code: the message (which may quote a signature, see
+	 * AuthenticationErrorDetail) is neither needed nor logged. */
+	if (len && az_xml_parse_error(body, len, r->code, sizeof(r->code), NULL, 0) < 0)
 		r->code[0] = '\0';
 }
 
