@@ -191,7 +191,10 @@ static int op_perm_get(struct az_client *c, const struct cli_args *a, FILE *o)
 
 /* ---- directories ---- */
 
-static int op_mkdir(struct az_client *c, const struct cli_args *a, FILE *o)
+/* PATH [SMB] -> fn (create or set properties) -> the entry's stat. */
+static int op_dir_smb(struct az_client *c, const struct cli_args *a, FILE *o,
+		      int (*fn)(struct az_client *, const char *, const struct az_smb *,
+				struct az_stat *))
 {
 	struct az_smb smb;
 	struct az_stat st;
@@ -200,10 +203,15 @@ static int op_mkdir(struct az_client *c, const struct cli_args *a, FILE *o)
 	if (rc == 0)
 		rc = smb_opts(a, &smb);
 	if (rc == 0)
-		rc = az_dir_create(c, a->pos[1], &smb, &st);
+		rc = fn(c, a->pos[1], &smb, &st);
 	if (rc == 0)
 		cli_stat_out(o, NULL, &st);
 	return rc;
+}
+
+static int op_mkdir(struct az_client *c, const struct cli_args *a, FILE *o)
+{
+	return op_dir_smb(c, a, o, az_dir_create);
 }
 
 static int op_dir_props(struct az_client *c, const struct cli_args *a, FILE *o)
@@ -220,17 +228,7 @@ static int op_dir_props(struct az_client *c, const struct cli_args *a, FILE *o)
 
 static int op_dir_set(struct az_client *c, const struct cli_args *a, FILE *o)
 {
-	struct az_smb smb;
-	struct az_stat st;
-	int rc = need(a, 1);
-
-	if (rc == 0)
-		rc = smb_opts(a, &smb);
-	if (rc == 0)
-		rc = az_dir_set_props(c, a->pos[1], &smb, &st);
-	if (rc == 0)
-		cli_stat_out(o, NULL, &st);
-	return rc;
+	return op_dir_smb(c, a, o, az_dir_set_props);
 }
 
 static int op_rmdir(struct az_client *c, const struct cli_args *a, FILE *o)
