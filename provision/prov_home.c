@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -230,23 +231,12 @@ static int has_line(const char *text, const char *line)
 
 static int read_at(int dfd, const char *name, struct prov_buf *out)
 {
-	char chunk[4096];
-	ssize_t n;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = 0;
+	int rc;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0)
-			rc = -errno;
-		if (n <= 0)
-			break;
-		rc = prov_buf_addn(out, chunk, (size_t)n);
-		if (rc)
-			break;
-	}
+	rc = prov_read_fd(fd, out, SIZE_MAX);
 	close(fd);
 	return rc;
 }
@@ -255,23 +245,14 @@ static int write_at(int dfd, const char *name, const struct prov_buf *text,
 		    const struct prov_user *u)
 {
 	static const char tmp[] = ".authorized_keys.azsf-tmp";
-	ssize_t n;
-	size_t off = 0;
 	int fd;
-	int rc = 0;
+	int rc;
 
 	unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (off < text->len) {
-		n = write(fd, text->data + off, text->len - off);
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
+	rc = prov_write_all(fd, text->data, text->len);
 	if (!rc && (fchown(fd, (uid_t)u->uid, (gid_t)u->gid) < 0 || fsync(fd) < 0))
 		rc = -errno;
 	close(fd);

@@ -100,24 +100,13 @@ static int read_small(const char *path, char *out, size_t outlen)
 
 static int write_new(const char *path, const char *data, size_t len, mode_t mode)
 {
-	ssize_t n;
 	int fd;
-	int rc = 0;
+	int rc;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
+	rc = prov_write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)

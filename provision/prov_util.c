@@ -129,44 +129,44 @@ int prov_path_join(char *out, size_t outlen, const char *dir, const char *name)
 	return 0;
 }
 
-int prov_read_file(const char *path, struct prov_buf *out, size_t max)
+int prov_read_fd(int fd, struct prov_buf *out, size_t max)
 {
 	char chunk[4096];
 	size_t total = 0;
 	ssize_t n;
-	int fd;
-	int rc = 0;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto out;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
 			break;
 		total += (size_t)n;
-		if (total > max) {
-			rc = -EFBIG;
-			goto out;
-		}
+		if (total > max)
+			return -EFBIG;
 		rc = prov_buf_addn(out, chunk, (size_t)n);
 		if (rc)
-			goto out;
+			return rc;
 	}
-	if (!out->data)
-		rc = prov_buf_addn(out, "", 0);
-out:
+	return out->data ? 0 : prov_buf_addn(out, "", 0);
+}
+
+int prov_read_file(const char *path, struct prov_buf *out, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = prov_read_fd(fd, out, max);
 	close(fd);
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int prov_write_all(int fd, const char *data, size_t len)
 {
 	ssize_t n;
 
@@ -196,7 +196,7 @@ int prov_write_file(const char *path, const char *data, size_t len, mode_t mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, data, len);
+	rc = prov_write_all(fd, data, len);
 	if (!rc && fchmod(fd, mode) < 0)
 		rc = -errno;
 	if (!rc && fsync(fd) < 0)

@@ -34,6 +34,11 @@ int prov_path_join(char *out, size_t outlen, const char *dir, const char *name);
 /* Reads a whole regular file (at most max bytes) into out (appended).
  * -ENOENT when missing, -EFBIG when larger than max. */
 int prov_read_file(const char *path, struct prov_buf *out, size_t max);
+/* The same from an open fd, to its end; out->data is set even when empty. */
+int prov_read_fd(int fd, struct prov_buf *out, size_t max);
+
+/* Writes all of data to fd (EINTR retried): 0 or -errno. */
+int prov_write_all(int fd, const char *data, size_t len);
 
 /* Writes data to path through a temp file in the same directory (fsync,
  * rename), created with mode from the start, so no reader sees a partial
