@@ -36,9 +36,7 @@ static int conn_field(const char *conn, const char *key, char *out, size_t outle
 		const char *end = strchr(p, ';');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		int match = len > klen && strncasecmp(p, key, klen) == 0;
-
-		if (match && p[klen] == b64_extra[2]) {
+		if (len > klen && strncasecmp(p, key, klen) == 0 && p[klen] == '=') {
 			len -= klen + 1;
 			if (len >= outlen)
 				return -ENAMETOOLONG;
