@@ -40,22 +40,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT))
 
 
+def _built(name):
+    """Path of a built program; a missing one fails the test (never a skip)."""
+    b = mountmod.find_binary(name)
+    if b is None:
+        pytest.fail("%s not found under %s (build it, or set AZSF_BUILD)"
+                    % (name, mountmod.build_dir()), pytrace=False)
+    return b
+
+
 @pytest.fixture(scope="session")
 def prov_bin():
-    b = mountmod.find_binary("azsharefs-provision")
-    if b is None:
-        pytest.fail("azsharefs-provision not found under %s (build it, or set AZSF_BUILD)"
-                    % mountmod.build_dir(), pytrace=False)
-    return b
+    return _built("azsharefs-provision")
 
 
 @pytest.fixture(scope="session")
 def azsf_bin():
-    b = mountmod.find_binary("azsharefs")
-    if b is None:
-        pytest.fail("azsharefs not found under %s (build it, or set AZSF_BUILD)"
-                    % mountmod.build_dir(), pytrace=False)
-    return b
+    return _built("azsharefs")
 
 
 @pytest.fixture(scope="session")
