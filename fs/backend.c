@@ -512,6 +512,40 @@ static int be_create(void *ctx, const char *path, const struct vfs_want *want, s
 	return rc;
 }
 
+/* O_EXCL across nodes: the empty file (permission key, times) is made under
+ * a hidden temp name beside path, then renamed onto path without replace:
+ * the service refuses atomically when the name is taken (-EEXIST), by any
+ * case. The temp is deleted on failure. st = the rename's reply. */
+static int be_create_excl(void *ctx, const char *path, const struct vfs_want *want,
+			  struct az_stat *st)
+{
+	struct azb *b = ctx;
+	struct vfs_want w = *want;
+	struct smb_perm sp;
+	struct az_smb smb;
+	char tmp[4096];
+	int rc = azb_temp_name(path, tmp, sizeof(tmp));
+
+	if (rc == 0)
+		rc = merge_owner(b, path, 0, &w);
+	if (rc == 0)
+		rc = smb_for(b, &w, S_IFREG, &smb, &sp);
+	if (rc == 0)
+		rc = az_file_create(b->c, tmp, 0, NULL, 0, &smb, NULL, NULL);
+	if (rc)
+		return rc;
+	memset(st, 0, sizeof(*st));
+	rc = az_rename_ex(b->c, tmp, path, 0, 0, NULL, NULL, st);
+	if (rc) {
+		if (az_file_delete(b->c, tmp, NULL) != 0)
+			az_warn("cannot remove temporary file '%s'", tmp);
+		return rc;
+	}
+	st->size = 0;
+	owner_sent(b, &sp, st);
+	return 0;
+}
+
 static int be_mkdir(void *ctx, const char *path, const struct vfs_want *want, struct az_stat *st)
 {
 	struct azb *b = ctx;
@@ -769,6 +803,7 @@ void azb_ops(struct azb *b, struct vfs_backend *be)
 	be->upload = be_upload;
 	be->write_range = be_write_range;
 	be->create = be_create;
+	be->create_excl = be_create_excl;
 	be->mkdir = be_mkdir;
 	be->unlink = be_unlink;
 	be->rmdir = be_rmdir;

@@ -82,6 +82,13 @@ struct vfs_backend {
 		       const struct vfs_want *want, struct az_stat *st);
 	int (*readlink)(void *ctx, const char *path, char *buf, size_t size);
 	int (*statfs)(void *ctx, uint64_t *total_bytes, uint64_t *used_bytes);
+	/* Exclusive create (O_EXCL across nodes): publishes an empty file with
+	 * want's mode/uid/gid (and mtime if set) as path only if no entry of
+	 * that name exists on the share, atomically; -EEXIST otherwise (also
+	 * for a name that differs only in case). st = the new file. NULL = not
+	 * supported: O_EXCL is then exclusive on this node only. */
+	int (*create_excl)(void *ctx, const char *path, const struct vfs_want *want,
+			   struct az_stat *st);
 };
 
 /* ---- the cache ---- */
