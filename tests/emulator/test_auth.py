@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import hmac
+import os
 import re
 
 from conftest import ACCOUNT, KEY, http_date, sign, string_to_sign
@@ -213,3 +214,17 @@ def test_service_sas_with_stored_access_policy(cli):
     _set_acl(cli, "polshare", "rd", "2024-01-01T00:00:00.0000000Z", "2024-02-01T00:00:00.0000000Z")
     r = _sas_get(cli, "polshare/f", SDK_POLICY_SAS)
     assert r.status == 403 and "time frame" in r.body.decode("utf-8-sig")   # policy expired
+
+
+def test_verbose_log_redacts_sas_signatures(make_emu):
+    emu = make_emu(extra=["--verbose"])
+    c = emu.client()
+    assert c.create_share("share1").status == 201
+    sas = account_sas()
+    sig = sas.rsplit("sig=", 1)[1]
+    assert _sas_get(c, "share1/missing", sas).status == 404
+    emu.stop()  # flushes and closes the log
+    with open(os.path.join(emu.data_dir, "emulator.log"), encoding="utf-8") as f:
+        text = f.read()
+    assert "share1/missing" in text and "sig=REDACTED" in text
+    assert sig not in text

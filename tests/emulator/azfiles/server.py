@@ -10,7 +10,8 @@ requests (503/500/drop) never reach an operation, so they change nothing.
 Threads: one thread per connection (daemon). Shared state: Context.stats
 (protected by Context.stats_lock), the store (store.lock), faults (own lock).
 Nothing is written to stdout after the "listening on" line and nothing to
-stderr unless --verbose; unexpected errors go to DATA/emulator.log.
+stderr unless --verbose; unexpected errors go to DATA/emulator.log. Logged
+request lines and paths never carry a SAS signature (redact()).
 """
 import base64
 import hashlib
@@ -40,6 +41,12 @@ for _m in (ops_share, ops_dir, ops_file, ops_move):
     OPS.update(_m.OPS)
 
 log = logging.getLogger("azfiles")
+_SIG_RE = re.compile(r"([?&]sig=)[^&\s\"]*", re.IGNORECASE)
+
+
+def redact(text):
+    """A request line or path with any SAS signature (sig=...) blanked."""
+    return _SIG_RE.sub(r"\1REDACTED", text)
 
 
 class Context:
@@ -88,7 +95,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_value
 
     def log_message(self, fmt, *args):
-        log.info("%s - %s", self.client_address[0], fmt % args)
+        log.info("%s - %s", self.client_address[0], redact(fmt % args))
 
     def setup(self):
         ctx = self.server.ctx
@@ -182,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
         except StorageError as err:
             resp = self.error_resp(req, err)
         except Exception:
-            log.error("internal error on %s %s\n%s", self.command, self.path,
+            log.error("internal error on %s %s\n%s", self.command, redact(self.path),
                       traceback.format_exc())
             resp = self.error_resp(req, StorageError(
                 "InternalError", "Server encountered an internal error. Please try again "
