@@ -130,9 +130,11 @@ def _timed(t, w, fx, timeout):
 
 
 def run_target(t, wls, selected, fx, ctx, args):
-    """All selected workloads on one started target; a failure is recorded
-    and the target goes on, a timeout ends the target."""
-    rows, done = [], set()
+    """All selected workloads on one started target. A failed workload is
+    recorded, the share is let settle (so its pending uploads are not
+    counted against the next one) and workloads that need it are skipped;
+    a timeout ends the target."""
+    rows, done, failed = [], set(), set()
     by_key = {w.key: w for w in wls}
     for w in wls:
         if w.key not in selected:
@@ -140,11 +142,17 @@ def run_target(t, wls, selected, fx, ctx, args):
         row = {"workload": w.key, "title": w.title, "target": t.label, "kind": t.kind,
                "latency": t.latency, "delay": t.delay, "n": w.n, "unit": w.unit}
         try:
+            if w.needs in failed:
+                raise Skipped("skipped: %s failed" % w.needs)
             if w.needs and w.needs not in done:
                 dep = by_key[w.needs]
                 if dep.pre:
                     dep.pre(t, fx, ctx)
-                timed(t, dep, fx, args.timeout)
+                try:
+                    timed(t, dep, fx, args.timeout)
+                except (OSError, RuntimeError, subprocess.SubprocessError):
+                    failed.add(dep.key)
+                    raise
                 done.add(dep.key)
             row["note"] = w.pre(t, fx, ctx) if w.pre else ""
             row.update(timed(t, w, fx, args.timeout, args.strace))
@@ -154,11 +162,27 @@ def run_target(t, wls, selected, fx, ctx, args):
             rows.append(row)
             print("  %-44s %s" % (w.title, row["error"]), flush=True)
             break
+        except Skipped as e:
+            row["error"] = str(e)
         except (OSError, RuntimeError, subprocess.SubprocessError) as e:
             row["error"] = "%s: %s" % (type(e).__name__, e)
+            failed.add(w.key)
+            settle_after_failure(t)
         rows.append(row)
         print("  " + report.progress_line(row), flush=True)
     return rows
+
+
+class Skipped(Exception):
+    pass
+
+
+def settle_after_failure(t):
+    try:
+        now = time.monotonic()
+        t.settle(now, now)
+    except (OSError, RuntimeError) as e:
+        print("  (share did not settle after the failure: %s)" % e, flush=True)
 
 
 def loadavg():
@@ -214,6 +238,8 @@ def parse_args(argv):
                     help="with --logs: strace -c -f -w the daemon during each workload "
                     "(diagnosis only: it slows the daemon)")
     ap.add_argument("--json", help="write all results as JSON here")
+    ap.add_argument("--render", metavar="JSON", help="print the tables of a saved --json "
+                    "file and exit")
     ap.add_argument("--md", help="write the markdown tables here")
     args = ap.parse_args(argv)
     if args.quick:
@@ -228,6 +254,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.render:
+        with open(args.render) as f:
+            saved = json.load(f)
+        sys.stdout.write(report.render(saved["rows"], saved["info"]))
+        return 0
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
@@ -275,14 +306,14 @@ def main(argv=None):
     finally:
         shutil.rmtree(base, ignore_errors=True)
         info["load_end"] = loadavg()
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"info": info, "rows": rows}, f, indent=1)
         text = report.render(rows, info)
         print("\n" + text)
         if args.md:
             with open(args.md, "w") as f:
                 f.write(text)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"info": info, "rows": rows}, f, indent=1)
     return 1 if any("error" in r for r in rows) else 0
 
 

@@ -14,7 +14,7 @@ def progress_line(r):
     if "error" in r:
         return "%-44s FAILED: %s" % (r["title"], r["error"])
     s = "%-44s %8.2f s" % (r["title"], r["seconds"])
-    if r["requests"] is not None:
+    if r.get("requests") is not None:
         s += "  durable %7.2f s  %6d req" % (r["durable"], r["requests"])
         if r["ops"]:
             s += "  " + ops_text(r["ops"], 4)
@@ -32,7 +32,7 @@ def cell(r):
     if r is None:
         return ""
     if "error" in r:
-        return "FAILED"
+        return "FAILED" if not r["error"].startswith("skipped") else "skipped"
     s = "%.2f" % r["seconds"]
     if r["requests"] is not None:
         if r["durable"] - r["seconds"] >= 0.05:
@@ -59,7 +59,7 @@ def breakdown(rows):
     out = ["| workload | target | requests | per %s | daemon CPU s | emulator CPU s | "
            "requests by operation |" % "op", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        if r["requests"] is None or "error" in r:
+        if "error" in r or r.get("requests") is None:
             continue
         per = r["requests"] / r["n"] if r["n"] else 0
         cpu = r.get("cpu", {})
