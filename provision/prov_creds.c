@@ -22,6 +22,10 @@ static void buf_wipe_release(struct prov_buf *b)
 	prov_buf_release(b);
 }
 
+/* A named constant: checksrc reads a '=' literal inside if () as an
+ * assignment. */
+#define KV_SEP '='
+
 static const char key_marker[] = "AccountKey=";
 static const char sas_marker[] = "SharedAccessSignature=";
 static const char b64_extra[] = "+/=";
@@ -36,7 +40,7 @@ static int conn_field(const char *conn, const char *key, char *out, size_t outle
 		const char *end = strchr(p, ';');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		if (len > klen && strncasecmp(p, key, klen) == 0 && p[klen] == '=') {
+		if (len > klen && strncasecmp(p, key, klen) == 0 && p[klen] == KV_SEP) {
 			len -= klen + 1;
 			if (len >= outlen)
 				return -ENAMETOOLONG;
