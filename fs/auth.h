@@ -7,7 +7,7 @@
 struct az_conn;
 
 struct az_hdr {
-	const char *name;  /* any case */
+	const char *name; /* any case */
 	const char *value;
 };
 
@@ -22,9 +22,8 @@ int az_auth_sign(const struct az_conn *cn, const char *method, const char *url_p
 		 size_t outlen);
 
 /* The string-to-sign itself (for tests and debugging); malloc()ed. */
-char *az_auth_string_to_sign(const struct az_conn *cn, const char *method,
-			     const char *url_path, const char *query,
-			     const struct az_hdr *hdrs, size_t nhdrs);
+char *az_auth_string_to_sign(const struct az_conn *cn, const char *method, const char *url_path,
+			     const char *query, const struct az_hdr *hdrs, size_t nhdrs);
 
 /* HMAC-SHA256(key_raw, msg) base64-encoded into out. */
 int az_auth_hmac_b64(const unsigned char *key, int keylen, const char *msg, char *out,

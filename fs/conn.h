@@ -4,20 +4,20 @@
 
 /* The well-known development account (Azurite's published key). */
 #define AZ_DEV_ACCOUNT "devstoreaccount1"
-#define AZ_DEV_KEY \
+#define AZ_DEV_KEY                                                                                 \
 	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 #define AZ_DEV_FILE_ENDPOINT "http://127.0.0.1:10004/devstoreaccount1"
 
 struct az_conn {
-	char *account;    /* AccountName */
-	char *key;        /* AccountKey (base64), or NULL */
+	char *account;		/* AccountName */
+	char *key;		/* AccountKey (base64), or NULL */
 	unsigned char *key_raw; /* decoded key */
-	int key_raw_len;
-	char *sas;        /* SharedAccessSignature without leading '?', or NULL */
-	char *endpoint;   /* file endpoint without trailing '/', e.g.
-	                     https://acct.file.core.windows.net or
-	                     http://127.0.0.1:10004/devstoreaccount1 */
-	int path_style;   /* 1 when the account is the first path segment */
+	int key_raw_len;	/* its length in bytes */
+	char *sas;		/* SharedAccessSignature without leading '?', or NULL */
+	char *endpoint;		/* file endpoint without trailing '/', e.g.
+				   https://acct.file.core.windows.net or
+				   http://127.0.0.1:10004/devstoreaccount1 */
+	int path_style;		/* 1 when the account is the first path segment */
 };
 
 /* Parses "Key=Value;..." (keys case-insensitive, values may contain '=').

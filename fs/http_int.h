@@ -34,7 +34,8 @@ struct az_http {
 	atomic_int ever_replied; /* a reply (any status) was received */
 };
 
-/* State of one attempt, shared with the curl callbacks. */ struct xfer {
+/* State of one attempt, shared with the curl callbacks. */
+struct xfer {
 	CURL *cu;
 	struct az_req *req;
 	struct az_resp *resp;

@@ -287,9 +287,8 @@ void az_time_format_rfc1123(time_t t, char out[40])
 		snprintf(out, 40, "Thu, 01 Jan 1970 00:00:00 GMT");
 		return;
 	}
-	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", time_days[tm.tm_wday],
-		 tm.tm_mday, time_mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec);
+	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", time_days[tm.tm_wday], tm.tm_mday,
+		 time_mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void az_time_format_iso(const struct timespec *t, char out[40])

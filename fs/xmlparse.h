@@ -12,13 +12,12 @@
 /* One page of List Directories and Files. Names are decoded when
  * Encoded="true". next_marker is malloc()ed or NULL when empty/absent.
  * cb is called per entry in document order; a non-zero return stops. */
-int az_xml_parse_list(const char *body, size_t len, az_list_cb cb, void *arg,
-		      char **next_marker);
+int az_xml_parse_list(const char *body, size_t len, az_list_cb cb, void *arg, char **next_marker);
 
 /* <Error><Code>..</Code><Message>..</Message>...</Error>: copies Code into
  * code (may be shortened). Returns 0 or -EPROTO. */
-int az_xml_parse_error(const char *body, size_t len, char *code, size_t codelen,
-		       char *msg, size_t msglen);
+int az_xml_parse_error(const char *body, size_t len, char *code, size_t codelen, char *msg,
+		       size_t msglen);
 
 /* Get Range List reply: <Ranges><Range><Start>..</Start><End>..</End>... */
 int az_xml_parse_ranges(const char *body, size_t len, struct az_range **out, size_t *n);

@@ -385,11 +385,13 @@ static void test_redact_url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    /* http_util.c */
 	    cmocka_unit_test(test_url_encode),
 	    cmocka_unit_test(test_sb),
 	    cmocka_unit_test(test_backoff_bounds),
 	    cmocka_unit_test(test_retry_after),
 	    cmocka_unit_test(test_hdrs),
+	    /* client_parse.c */
 	    cmocka_unit_test(test_stat_ranged_get),
 	    cmocka_unit_test(test_stat_head),
 	    cmocka_unit_test(test_stat_update_put_range),
@@ -397,6 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_perm_json),
 	    cmocka_unit_test(test_json_parse),
 	    cmocka_unit_test(test_lease_id),
+	    /* log.c */
 	    cmocka_unit_test(test_redact_url),
 	};
 
