@@ -157,35 +157,39 @@ int az_smb_headers(struct az_req *r, const struct az_smb *smb, int create, int i
 	return rc;
 }
 
-int az_client_run(struct az_client *c, struct az_req *r, int is_dir, int size_from_cl,
-		  struct az_stat *out)
+int az_client_stat(const struct az_req *r, const struct az_resp *resp, int update, int is_dir,
+		   int size_from_cl, struct az_stat *out)
+{
+	int rc = update ? az_stat_update_from_hdrs(&resp->hdrs, out)
+			: az_stat_from_hdrs(&resp->hdrs, is_dir, size_from_cl, out);
+
+	if (rc < 0)
+		az_err("%s '%s': malformed reply headers", r->op, r->path);
+	return rc;
+}
+
+static int client_run(struct az_client *c, struct az_req *r, int update, int is_dir,
+		      int size_from_cl, struct az_stat *out)
 {
 	struct az_resp resp;
 	int rc;
 
 	rc = az_http_do(c->http, r, &resp);
-	if (rc == 0 && out) {
-		rc = az_stat_from_hdrs(&resp.hdrs, is_dir, size_from_cl, out);
-		if (rc < 0)
-			az_err("%s '%s': malformed reply headers", r->op, r->path);
-	}
+	if (rc == 0 && out)
+		rc = az_client_stat(r, &resp, update, is_dir, size_from_cl, out);
 	az_resp_release(&resp);
 	return rc;
 }
 
+int az_client_run(struct az_client *c, struct az_req *r, int is_dir, int size_from_cl,
+		  struct az_stat *out)
+{
+	return client_run(c, r, 0, is_dir, size_from_cl, out);
+}
+
 int az_client_run_update(struct az_client *c, struct az_req *r, struct az_stat *out)
 {
-	struct az_resp resp;
-	int rc;
-
-	rc = az_http_do(c->http, r, &resp);
-	if (rc == 0 && out) {
-		rc = az_stat_update_from_hdrs(&resp.hdrs, out);
-		if (rc < 0)
-			az_err("%s '%s': malformed reply headers", r->op, r->path);
-	}
-	az_resp_release(&resp);
-	return rc;
+	return client_run(c, r, 1, 0, 0, out);
 }
 
 int az_client_head(struct az_client *c, const char *path, int is_dir, struct az_stat *out)
@@ -351,7 +355,7 @@ int az_dir_create(struct az_client *c, const char *path, const struct az_smb *sm
 		if (out)
 			rc = az_client_head(c, path, 1, out);
 	} else if (rc == 0 && out) {
-		rc = az_stat_from_hdrs(&resp.hdrs, 1, 0, out);
+		rc = az_client_stat(&r, &resp, 0, 1, 0, out);
 	}
 	az_resp_release(&resp);
 	return rc;

@@ -117,11 +117,8 @@ int az_file_read(struct az_client *c, const char *path, uint64_t off, size_t len
 		goto out;
 	}
 	*got = (size_t)resp.written;
-	if (out) {
-		rc = az_stat_from_hdrs(&resp.hdrs, 0, 0, out);
-		if (rc < 0)
-			az_err("read file '%s': malformed reply headers", path);
-	}
+	if (out)
+		rc = az_client_stat(&r, &resp, 0, 0, 0, out);
 out:
 	az_resp_release(&resp);
 	return rc;
@@ -140,11 +137,9 @@ int az_file_download(struct az_client *c, const char *path, int fd, struct az_st
 	rc = az_http_do(c->http, &r, &resp);
 	if (rc < 0)
 		goto out;
-	rc = az_stat_from_hdrs(&resp.hdrs, 0, 1, &st);
-	if (rc < 0) {
-		az_err("download file '%s': malformed reply headers", path);
+	rc = az_client_stat(&r, &resp, 0, 0, 1, &st);
+	if (rc < 0)
 		goto out;
-	}
 	if (st.size != resp.written) {
 		az_err("download file '%s': got %llu bytes of %llu", path,
 		       (unsigned long long)resp.written, (unsigned long long)st.size);
@@ -345,10 +340,8 @@ int az_rename_ex(struct az_client *c, const char *src, const char *dst, int is_d
 		else
 			az_err("rename '%s' to '%s': %s", src, dst, strerror(-rc));
 	} else if (rc == 0 && out) {
-		rc = az_stat_from_hdrs(&resp.hdrs, is_dir, 0, out);
-		if (rc < 0)
-			az_err("%s '%s': malformed reply headers", r.op, dst);
-		else if (!is_dir)
+		rc = az_client_stat(&r, &resp, 0, is_dir, 0, out);
+		if (rc == 0 && !is_dir)
 			out->size = known;
 	}
 	az_resp_release(&resp);

@@ -25,6 +25,13 @@ struct az_smb_vals {
 int az_smb_headers(struct az_req *r, const struct az_smb *smb, int create, int is_dir,
 		   struct az_smb_vals *v);
 
+/* The reply headers of r into out: filled afresh (az_stat_from_hdrs with
+ * is_dir, size_from_cl) or, with update, updated in place
+ * (az_stat_update_from_hdrs). A malformed header is logged, naming r's
+ * operation and path, and gives -EPROTO. */
+int az_client_stat(const struct az_req *r, const struct az_resp *resp, int update, int is_dir,
+		   int size_from_cl, struct az_stat *out);
+
 /* Runs r; on success and when out != NULL fills it from the reply headers. */
 int az_client_run(struct az_client *c, struct az_req *r, int is_dir, int size_from_cl,
 		  struct az_stat *out);
