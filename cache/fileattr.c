@@ -6,6 +6,11 @@
  * close costs one request. Its base records that no remote file existed
  * and when the share last confirmed that (the listing or negative entry
  * the lookup used), for the "name appeared meanwhile" conflict check.
+ * Except O_EXCL: lock files (git's index.lock, the provisioner's) need the
+ * name taken on the share before open returns, or two nodes could both
+ * win; backend->create_excl publishes the empty file (-EEXIST if the name
+ * is taken), and writes upload as usual (with the offline_writes and
+ * write-back options, a share that is down makes it a local create).
  *
  * setattr on a dirty, local-only or open-for-write file is folded into the
  * pending upload (local truncate, mode/owner/mtime in the local view); on
@@ -100,13 +105,93 @@ static int create_local(struct vfs *v, const char *path, struct mc_node *p, stru
 	return 0;
 }
 
+/* Flags of a created file's handle: readable too (the kernel may read it). */
+static int created_flags(int flags)
+{
+	return (flags & ~O_ACCMODE) |
+	       ((flags & O_ACCMODE) == O_RDONLY ? O_RDWR : (flags & O_ACCMODE));
+}
+
+/* want with mode and owner complete (the mount defaults where it says
+ * nothing), as the share needs them at once. */
+static void excl_want(const struct vfs *v, const struct vfs_want *in, struct vfs_want *w)
+{
+	*w = *in;
+	if (!(w->mask & VFS_SET_MODE))
+		w->mode = v->o.default_file_mode;
+	w->mode = S_IFREG | (w->mode & 07777);
+	if (!(w->mask & VFS_SET_UID))
+		w->uid = v->o.default_uid;
+	if (!(w->mask & VFS_SET_GID))
+		w->gid = v->o.default_gid;
+	w->mask = (w->mask & VFS_SET_MTIME) | VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
+}
+
+/* v->lock held: the share now holds path as the empty file st (ours). */
+static int excl_done(struct vfs *v, const char *path, int flags, struct az_stat *st,
+		     struct vfs_file **fh, struct mc_file **out)
+{
+	struct mc_node *n = mc_node_get(v, path);
+	struct mc_file *f = n ? mc_file_get(v, n) : NULL;
+
+	if (!f)
+		return -ENOMEM;
+	st->is_dir = 0;
+	if (!mc_file_dirty(f)) /* (else a local create raced us: its upload decides) */
+		mc_file_set_remote(v, f, st);
+	*fh = mc_fh_new(f, created_flags(flags));
+	if (!*fh)
+		return -ENOMEM;
+	*out = mc_file_dirty(f) ? NULL : f;
+	return 0;
+}
+
+/* O_EXCL, exclusive across nodes. 1 = the share is down and offline writes
+ * are on: create locally instead. */
+static int create_exclusive(struct vfs *v, const char *path, int flags,
+			    const struct vfs_want *want, struct vfs_file **fh)
+{
+	struct mc_file *f = NULL;
+	struct vfs_want w;
+	struct az_stat st;
+	int rc;
+
+	excl_want(v, want, &w);
+	memset(&st, 0, sizeof(st));
+	rc = mc_note(v, v->be.create_excl(v->be.ctx, path, &w, &st));
+	if (rc < 0 && mc_is_net_err(rc) && v->o.offline_writes && v->o.writeback_delay_ms > 0) {
+		az_warn("share unreachable: '%s' created with O_EXCL is exclusive on this node "
+			"only (offline_writes)",
+			path);
+		return 1;
+	}
+	pthread_mutex_lock(&v->lock);
+	if (rc == -EEXIST)
+		mc_invalidate(v, path); /* taken meanwhile: the next lookup asks */
+	else if (rc == 0)
+		rc = excl_done(v, path, flags, &st, fh, &f);
+	pthread_mutex_unlock(&v->lock);
+	if (rc < 0 || !f)
+		return rc;
+	pthread_rwlock_wrlock(&f->data_lock);
+	rc = mc_file_set_empty(v, f);
+	pthread_rwlock_unlock(&f->data_lock);
+	if (rc < 0) {
+		pthread_mutex_lock(&v->lock);
+		mc_fh_drop(v, *fh);
+		*fh = NULL;
+		pthread_mutex_unlock(&v->lock);
+	}
+	return rc;
+}
+
 int vfs_create(struct vfs *v, const char *path_in, int flags, const struct vfs_want *want,
 	       struct vfs_file **fh)
 {
 	struct mc_node *p, *n;
 	struct mc_file *f = NULL;
 	char path[4096];
-	int rc;
+	int rc, excl;
 
 	*fh = NULL;
 	rc = mc_path_norm(path_in, path, sizeof(path));
@@ -128,16 +213,19 @@ int vfs_create(struct vfs *v, const char *path_in, int flags, const struct vfs_w
 		rc = mc_parent_dir(v, path, &p); /* the lookup may have listed it again */
 	if (rc == 0)
 		rc = mc_check_case(v, path, NULL);
-	if (rc == 0)
+	excl = rc == 0 && (flags & O_EXCL) && v->be.create_excl;
+	if (rc == 0 && !excl)
 		rc = create_local(v, path, p, &f);
-	if (rc == 0) {
+	if (rc == 0 && !excl) {
 		init_local(v, f, want);
-		*fh = mc_fh_new(
-		    f, (flags & ~O_ACCMODE) |
-			   ((flags & O_ACCMODE) == O_RDONLY ? O_RDWR : (flags & O_ACCMODE)));
+		*fh = mc_fh_new(f, created_flags(flags));
 		rc = *fh ? 0 : -ENOMEM;
 	}
 	pthread_mutex_unlock(&v->lock);
+	if (excl) {
+		rc = create_exclusive(v, path, flags, want, fh);
+		return rc == 1 ? vfs_create(v, path, flags & ~O_EXCL, want, fh) : rc;
+	}
 	if (rc < 0)
 		return rc;
 	pthread_rwlock_wrlock(&f->data_lock);

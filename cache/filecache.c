@@ -274,6 +274,22 @@ int mc_file_make_empty(struct vfs *v, struct mc_file *f)
 	return 0;
 }
 
+int mc_file_set_empty(struct vfs *v, struct mc_file *f)
+{
+	int rc = open_data(v, f);
+
+	if (rc < 0)
+		return rc;
+	if (ftruncate(f->fd, 0) < 0)
+		return -errno;
+	pthread_mutex_lock(&v->lock);
+	f->whole = 1;
+	f->stale = 0;
+	mc_acct_set(v, f, 0);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
 static ssize_t pwrite_all(int fd, const void *buf, size_t size, uint64_t off)
 {
 	size_t done = 0;

@@ -29,6 +29,9 @@ void mc_file_data_path(const struct vfs *v, uint64_t id, char *buf, size_t len);
 int mc_file_ensure(struct vfs *v, struct mc_file *f);
 /* data_lock exclusive: an empty local copy (O_TRUNC, new files). */
 int mc_file_make_empty(struct vfs *v, struct mc_file *f);
+/* data_lock exclusive: an empty local copy that is the share's (clean)
+ * version, e.g. the file an exclusive create just published. */
+int mc_file_set_empty(struct vfs *v, struct mc_file *f);
 /* data_lock exclusive: write and mark dirty. */
 ssize_t mc_file_write(struct vfs *v, struct mc_file *f, const void *buf, size_t size, uint64_t off);
 /* data_lock exclusive: local truncate, marks dirty. */

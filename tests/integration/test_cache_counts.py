@@ -177,13 +177,14 @@ def test_create_write_chmod_utime_close_is_one_upload(mounts, share, emu):
     os.stat(m.mnt)
     os.listdir(m.mnt)
 
-    def work():
-        fd = os.open(m.path("new.txt"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    def work(name, excl):
+        flags = os.O_CREAT | os.O_WRONLY | (os.O_EXCL if excl else os.O_TRUNC)
+        fd = os.open(m.path(name), flags, 0o644)
         os.write(fd, b"payload")
         os.fchmod(fd, 0o600)
         os.utime(fd, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
         os.close(fd)
-    ops = _measure(emu, work)
+    ops = _measure(emu, lambda: work("new.txt", False))
     log("COUNT create+write+chmod+utime+close (new file): %d %s" % (_total(ops), ops))
     # one upload carrying body, mode and mtime (plus at most a Create
     # Permission for the new owner triple and a conflict check)
@@ -191,3 +192,12 @@ def test_create_write_chmod_utime_close_is_one_upload(mounts, share, emu):
     assert not ops.get("PutRange") and not ops.get("SetFileProperties"), ops
     assert _total(ops) <= 3, ops
     assert remote.read(emu, share, "new.txt") == b"payload"
+    # O_EXCL takes the name on the share before open returns (exclusive
+    # across nodes): the empty file under a temp name and a rename without
+    # replace, then the same one upload at close
+    ops = _measure(emu, lambda: work("excl.txt", True))
+    log("COUNT O_EXCL create+write+chmod+utime+close: %d %s" % (_total(ops), ops))
+    assert ops.get("CreateFile", 0) == 2 and ops.get("RenameFile", 0) == 1, ops
+    assert not ops.get("PutRange") and not ops.get("SetFileProperties"), ops
+    assert _total(ops) <= 4, ops
+    assert remote.read(emu, share, "excl.txt") == b"payload"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ enum fb_op {
 	FB_SYMLINK,
 	FB_READLINK,
 	FB_STATFS,
+	FB_CREATE_EXCL, /* counts 2 requests: a temp file and a rename */
 	FB_NOPS
 };
 
@@ -515,6 +517,29 @@ static FB_UNUSED int fbo_create(void *ctx, const char *path, const struct vfs_wa
 	return fb_create_ent(ctx, FB_CREATE, path, 0, want, st);
 }
 
+/* Like the service's create-then-rename-without-replace: atomic, -EEXIST
+ * when the name is taken (also by a name differing only in case). */
+static FB_UNUSED int fbo_create_excl(void *ctx, const char *path, const struct vfs_want *want,
+				     struct az_stat *st)
+{
+	struct fb *fb = ctx;
+	struct fb_ent *e;
+	int rc = fb_begin(fb, FB_CREATE_EXCL, 2);
+
+	if (rc)
+		return rc;
+	if (!fb_parent_ok(fb, path))
+		return fb_end(fb, -ENOENT);
+	for (e = fb->ents; e; e = e->next)
+		if (strcasecmp(e->path, path) == 0)
+			return fb_end(fb, -EEXIST);
+	e = fb_add(fb, path, 0);
+	e->data = calloc(1, 1);
+	fb_apply_want(e, want);
+	fb_fill(e, st);
+	return fb_end(fb, 0);
+}
+
 static FB_UNUSED int fbo_mkdir(void *ctx, const char *path, const struct vfs_want *want,
 			       struct az_stat *st)
 {
@@ -704,6 +729,7 @@ static FB_UNUSED struct vfs_backend fb_backend(struct fb *fb)
 	    .symlink = fbo_symlink,
 	    .readlink = fbo_readlink,
 	    .statfs = fbo_statfs,
+	    .create_excl = fbo_create_excl,
 	};
 	return be;
 }
