@@ -36,9 +36,9 @@
 #include <openssl/hmac.h>
 
 #include "auth.h"
+#include "client_fmt.h"
 #include "conn.h"
 #include "strbuf.h"
-#include "xmlparse.h"
 
 /* One header or query parameter after canonicalization. */
 struct auth_kv {

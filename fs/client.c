@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "azsharefs/log.h"
+#include "client_fmt.h"
 #include "xmlparse.h"
 
 int az_client_init(struct az_client **out, const struct az_client_opts *opts)

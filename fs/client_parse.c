@@ -1,5 +1,5 @@
 /* client_parse.c: reply headers -> struct az_stat (attribute and time
- * values through xmlparse.c's parsers) and the tiny JSON of the permission
+ * values through client_fmt.c, as listings) and the tiny JSON of the permission
  * API (no I/O, no curl).
  *
  * The JSON reader handles exactly what Create/Get Permission exchange: one
@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "client_int.h"
-#include "xmlparse.h"
+#include "client_fmt.h"
 
 static int parse_u64(const char *s, uint64_t *out)
 {

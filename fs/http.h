@@ -5,7 +5,7 @@
  * builder of strbuf.h, header lookup) that the unit tests reach without a network;
  * client_parse.c turns reply headers into struct az_stat and does the
  * small JSON of the permission API (attribute and time values are parsed
- * by xmlparse.h, which listings share).
+ * by client_fmt.c, which listings share).
  */
 #ifndef AZSF_HTTP_H
 #define AZSF_HTTP_H

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xmlparse.h"
+#include "client_fmt.h"
 
 void az_sb_init(struct az_sb *b)
 {

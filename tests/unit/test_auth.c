@@ -25,7 +25,7 @@
 
 #include "auth.h"
 #include "conn.h"
-#include "xmlparse.h"
+#include "client_fmt.h"
 
 static struct az_conn conn_path; /* devstoreaccount1 at http://127.0.0.1:10004/devstoreaccount1 */
 static struct az_conn conn_host; /* myacct at https://myacct.file.core.windows.net */
