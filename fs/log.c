@@ -72,8 +72,8 @@ void az_log(enum az_log_level level, const char *fmt, ...)
 
 /* Keys whose values are secrets, matched case-insensitively. */
 static const char *const secret_keys[] = {
-	"sig=", "accountkey=", "sharedaccesssignature=", "authorization:",
-	"authorization=", "x-ms-copy-source-authorization:",
+    "sig=",	      "accountkey=",	"sharedaccesssignature=",
+    "authorization:", "authorization=", "x-ms-copy-source-authorization:",
 };
 
 static size_t secret_at(const char *p)

@@ -28,16 +28,16 @@
 struct az_client;
 
 struct az_client_opts {
-	const char *conn_str;     /* connection string text (required) */
-	const char *share;        /* share name (required) */
-	const char *ca_file;      /* CA bundle; NULL = system default; TLS always verified */
-	long connect_timeout_ms;  /* 0 = 10000 */
-	long op_timeout_ms;       /* one attempt, 0 = 60000 */
-	long retry_budget_ms;     /* all retries of one call, 0 = 60000 */
-	int max_conns;            /* pooled handles, 0 = 16 */
-	int quiet;                /* 1: failures are logged at debug level only, for
-	                             a caller that reports them in its own words
-	                             (the mount's start-up check of the share) */
+	const char *conn_str;	 /* connection string text (required) */
+	const char *share;	 /* share name (required) */
+	const char *ca_file;	 /* CA bundle; NULL = system default; TLS always verified */
+	long connect_timeout_ms; /* 0 = 10000 */
+	long op_timeout_ms;	 /* one attempt, 0 = 60000 */
+	long retry_budget_ms;	 /* all retries of one call, 0 = 60000 */
+	int max_conns;		 /* pooled handles, 0 = 16 */
+	int quiet;		 /* 1: failures are logged at debug level only, for
+				    a caller that reports them in its own words
+				    (the mount's start-up check of the share) */
 };
 
 int az_client_init(struct az_client **out, const struct az_client_opts *opts);
@@ -57,13 +57,13 @@ void az_client_stats_get(struct az_client *c, struct az_client_stats *out);
 struct az_smb {
 	const char *perm_key;  /* x-ms-file-permission-key, or NULL */
 	const char *perm_sddl; /* x-ms-file-permission (inline SDDL), or NULL */
-	int set_attrs;         /* send x-ms-file-attributes = attrs */
+	int set_attrs;	       /* send x-ms-file-attributes = attrs */
 	uint32_t attrs;
-	int set_mtime;         /* send x-ms-file-last-write-time */
+	int set_mtime; /* send x-ms-file-last-write-time */
 	struct timespec mtime;
-	int set_btime;         /* send x-ms-file-creation-time */
+	int set_btime; /* send x-ms-file-creation-time */
 	struct timespec btime;
-	int set_ctime;         /* send x-ms-file-change-time */
+	int set_ctime; /* send x-ms-file-change-time */
 	struct timespec ctime;
 };
 /* Unset fields: "inherit"/"None"/"now" on create, "preserve" on set. */
@@ -135,8 +135,8 @@ int az_file_clear_range(struct az_client *c, const char *path, uint64_t off, uin
  * attributes and file id; the reply has no size, so out->size is the new
  * size when resizing and otherwise left as the caller set it before the
  * call (set it to the size you know; nothing asks the share). */
-int az_file_set_props(struct az_client *c, const char *path, int64_t size,
-		      const struct az_smb *smb, const char *lease_id, struct az_stat *out);
+int az_file_set_props(struct az_client *c, const char *path, int64_t size, const struct az_smb *smb,
+		      const char *lease_id, struct az_stat *out);
 /* kv: NULL-terminated array of alternating names and values. */
 int az_file_set_metadata(struct az_client *c, const char *path, const char *const *kv,
 			 const char *lease_id);
@@ -146,8 +146,7 @@ struct az_range {
 	uint64_t start, end; /* inclusive, as the service reports them */
 };
 /* Get Range List; *out is malloc()ed, free() it. */
-int az_file_list_ranges(struct az_client *c, const char *path, struct az_range **out,
-			size_t *n);
+int az_file_list_ranges(struct az_client *c, const char *path, struct az_range **out, size_t *n);
 
 /* Rename File / Rename Directory (atomic on the service).
  * replace: x-ms-file-rename-replace-if-exists. dst_lease: lease held on an

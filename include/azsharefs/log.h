@@ -21,8 +21,7 @@ enum az_log_level {
 void az_log_init(const char *ident, int foreground, enum az_log_level level);
 void az_log_set_foreground(int foreground);
 enum az_log_level az_log_level_get(void);
-void az_log(enum az_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void az_log(enum az_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Copies in to out (NUL-terminated, truncated to outlen) with secrets blanked:
  * the values of sig=, AccountKey=, SharedAccessSignature= and of an

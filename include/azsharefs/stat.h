@@ -28,16 +28,16 @@
 /* One entry's attributes. From a listing (include=Timestamps,ETag,
  * Attributes,PermissionKey), a HEAD, or a create/set reply. */
 struct az_stat {
-	int is_dir;                    /* 1 for a directory */
-	uint64_t size;                 /* Content-Length; 0 for directories */
-	struct timespec mtime;         /* x-ms-file-last-write-time / LastWriteTime */
-	struct timespec ctime;         /* x-ms-file-change-time / ChangeTime */
-	struct timespec btime;         /* x-ms-file-creation-time / CreationTime */
-	struct timespec atime;         /* LastAccessTime, or mtime when absent */
-	char etag[AZ_ETAG_MAX];        /* as the service sends it, quotes kept; "" unknown */
+	int is_dir;		       /* 1 for a directory */
+	uint64_t size;		       /* Content-Length; 0 for directories */
+	struct timespec mtime;	       /* x-ms-file-last-write-time / LastWriteTime */
+	struct timespec ctime;	       /* x-ms-file-change-time / ChangeTime */
+	struct timespec btime;	       /* x-ms-file-creation-time / CreationTime */
+	struct timespec atime;	       /* LastAccessTime, or mtime when absent */
+	char etag[AZ_ETAG_MAX];	       /* as the service sends it, quotes kept; "" unknown */
 	char perm_key[AZ_PERMKEY_MAX]; /* x-ms-file-permission-key / PermissionKey; "" unknown */
-	uint32_t attrs;                /* AZ_FATTR_* */
-	uint64_t file_id;              /* x-ms-file-id / FileId; 0 unknown */
+	uint32_t attrs;		       /* AZ_FATTR_* */
+	uint64_t file_id;	       /* x-ms-file-id / FileId; 0 unknown */
 
 	/* POSIX view, filled by fs/backend.c from perm_key (see docs/DESIGN.md);
 	 * has_owner = 0 when the key is not one of ours (mount defaults apply). */

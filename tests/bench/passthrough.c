@@ -211,13 +211,26 @@ static int pt_statfs(const char *path, struct statvfs *st)
 }
 
 static const struct fuse_operations pt_ops = {
-	.init = pt_init,         .getattr = pt_getattr, .readdir = pt_readdir,
-	.open = pt_open,         .create = pt_create,   .read = pt_read,
-	.write = pt_write,       .release = pt_release, .fsync = pt_fsync,
-	.unlink = pt_unlink,     .rmdir = pt_rmdir,     .mkdir = pt_mkdir,
-	.rename = pt_rename,     .chmod = pt_chmod,     .chown = pt_chown,
-	.truncate = pt_truncate, .utimens = pt_utimens, .symlink = pt_symlink,
-	.readlink = pt_readlink, .statfs = pt_statfs,
+    .init = pt_init,
+    .getattr = pt_getattr,
+    .readdir = pt_readdir,
+    .open = pt_open,
+    .create = pt_create,
+    .read = pt_read,
+    .write = pt_write,
+    .release = pt_release,
+    .fsync = pt_fsync,
+    .unlink = pt_unlink,
+    .rmdir = pt_rmdir,
+    .mkdir = pt_mkdir,
+    .rename = pt_rename,
+    .chmod = pt_chmod,
+    .chown = pt_chown,
+    .truncate = pt_truncate,
+    .utimens = pt_utimens,
+    .symlink = pt_symlink,
+    .readlink = pt_readlink,
+    .statfs = pt_statfs,
 };
 
 int main(int argc, char *argv[])
