@@ -1,10 +1,13 @@
 /* fuse_file.c: FUSE file-handle operations -> the cache.
  *
- * fi->fh holds a struct fo_file: the cache's struct vfs_file plus the last
- * attributes seen, for fstat of a file unlinked while open (FUSE passes no
- * path then; hard_remove is on and the cache keeps such data). Threads: any
- * FUSE worker; f->lock guards f->st and f->path. The kernel serialises
- * release after every other op on the handle.
+ * fi->fh holds a struct fo_file: the cache's struct vfs_file plus its entry
+ * in the open-file table (fo_ctx()->files, ofiles.c), which follows the
+ * file through renames and, once libfuse hides an open file that was
+ * unlinked or replaced, maps the hidden name back to the handle
+ * (fuse_hidden.c). Threads: any FUSE worker. The kernel serialises release
+ * after every other op on the handle; a request that reached the handle by
+ * its hidden name holds a reference, and the last reference releases the
+ * cache's handle.
  */
 #include "fuse_int.h"
 
@@ -12,83 +15,43 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "azsharefs/log.h"
-#include "names.h"
 
-static struct fo_file *file_new(struct vfs_file *fh, const char *rel)
+/* A handle for fh, listed under rel; on failure fh is released. */
+static int file_new(struct vfs_file *fh, const char *rel, struct fuse_file_info *fi)
 {
+	struct fo_ctx *x = fo_ctx();
 	struct fo_file *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return NULL;
-	f->fh = fh;
-	f->path = strdup(rel);
-	if (!f->path) {
+	if (!f || of_add(&x->files, &f->ent, rel) != 0) {
 		free(f);
-		return NULL;
+		vfs_release(x->v, fh);
+		return -ENOMEM;
 	}
-	pthread_mutex_init(&f->lock, NULL);
-	return f;
-}
-
-static void file_free(struct fo_file *f)
-{
-	pthread_mutex_destroy(&f->lock);
-	free(f->path);
-	free(f);
-}
-
-int fo_file_getattr(struct fo_file *f, struct stat *st)
-{
-	struct az_stat a;
-	char *path;
-
-	pthread_mutex_lock(&f->lock);
-	a = f->st;
-	path = strdup(f->path);
-	pthread_mutex_unlock(&f->lock);
-	fo_fill_stat(fo_ctx(), path ? path : "", &a, st);
-	free(path);
+	f->fh = fh;
+	fi->fh = (uint64_t)(uintptr_t)f;
 	return 0;
-}
-
-void fo_file_note_size(struct fo_file *f, uint64_t size)
-{
-	pthread_mutex_lock(&f->lock);
-	f->st.size = size;
-	clock_gettime(CLOCK_REALTIME, &f->st.mtime);
-	pthread_mutex_unlock(&f->lock);
-}
-
-/* Attributes for a fresh handle (best effort: used only for fstat after
- * unlink). */
-static void file_prime(struct fo_file *f, const char *rel)
-{
-	struct az_stat a;
-
-	if (vfs_getattr(fo_ctx()->v, rel, &a) == 0)
-		f->st = a;
 }
 
 int fo_open(const char *path, struct fuse_file_info *fi)
 {
 	struct fo_ctx *x = fo_ctx();
-	const char *rel = fo_rel(path);
 	struct vfs_file *fh = NULL;
-	struct fo_file *f;
-	int rc = vfs_open(x->v, rel, fi->flags, &fh);
+	struct fo_target t;
+	int rc = fo_target_get(&t, path, NULL);
 
+	if (rc == 0 && !t.rel) {
+		az_debug("open of '%s' refused: the file was unlinked", t.name);
+		rc = -ENOENT;
+	}
+	if (rc == 0)
+		rc = vfs_open(x->v, t.rel, fi->flags, &fh);
+	if (rc == 0)
+		rc = file_new(fh, t.rel, fi);
+	fo_target_put(&t);
 	if (rc)
 		return rc;
-	f = file_new(fh, rel);
-	if (!f) {
-		vfs_release(x->v, fh);
-		return -ENOMEM;
-	}
-	file_prime(f, rel);
-	fi->fh = (uint64_t)(uintptr_t)f;
 	fi->keep_cache = vfs_file_unchanged(fh) > 0;
 	/* Close-to-open: the data may have changed on another node; the
 	 * kernel's cached size and attributes must not outlive this open (it
@@ -105,8 +68,7 @@ int fo_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	const char *rel = fo_rel(path);
 	struct vfs_file *fh = NULL;
 	struct vfs_want w;
-	struct fo_file *f;
-	int rc = nm_check_path(rel);
+	int rc = fo_check_new_name(rel);
 
 	if (rc)
 		return rc;
@@ -114,14 +76,7 @@ int fo_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	rc = vfs_create(x->v, rel, fi->flags, &w, &fh);
 	if (rc)
 		return rc;
-	f = file_new(fh, rel);
-	if (!f) {
-		vfs_release(x->v, fh);
-		return -ENOMEM;
-	}
-	file_prime(f, rel);
-	fi->fh = (uint64_t)(uintptr_t)f;
-	return 0;
+	return file_new(fh, rel, fi);
 }
 
 int fo_mknod(const char *path, mode_t mode, dev_t rdev)
@@ -138,7 +93,7 @@ int fo_mknod(const char *path, mode_t mode, dev_t rdev)
 			rel);
 		return -EPERM;
 	}
-	rc = nm_check_path(rel);
+	rc = fo_check_new_name(rel);
 	if (rc)
 		return rc;
 	fo_new_owner(rel, S_IFREG, mode, &w);
@@ -172,13 +127,6 @@ int fo_write(const char *path, const char *buf, size_t size, off_t off, struct f
 	if (off < 0)
 		return -EINVAL;
 	n = vfs_write(fo_ctx()->v, f->fh, buf, size, (uint64_t)off);
-	if (n > 0) {
-		pthread_mutex_lock(&f->lock);
-		if ((uint64_t)off + (uint64_t)n > f->st.size)
-			f->st.size = (uint64_t)off + (uint64_t)n;
-		clock_gettime(CLOCK_REALTIME, &f->st.mtime);
-		pthread_mutex_unlock(&f->lock);
-	}
 	return (int)n;
 }
 
@@ -197,11 +145,14 @@ int fo_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 
 int fo_release(const char *path, struct fuse_file_info *fi)
 {
+	struct fo_ctx *x = fo_ctx();
 	struct fo_file *f = fo_file_of(fi);
-	int rc;
+	int rc = 0;
 
 	(void)path;
-	rc = vfs_release(fo_ctx()->v, f->fh);
-	file_free(f);
-	return rc;
+	if (of_del(&x->files, &f->ent) == 0) {
+		rc = vfs_release(x->v, f->fh);
+		free(f);
+	}
+	return rc; /* else a request on its hidden name releases it */
 }

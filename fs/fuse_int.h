@@ -2,20 +2,19 @@
 #ifndef AZSF_FUSE_INT_H
 #define AZSF_FUSE_INT_H
 
-#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
 #include "azsharefs/cache.h"
 #include "fuse_ops.h"
 
-/* One open file: the cache's handle plus what fstat of an unlinked file
- * needs (FUSE passes no path then). */
+/* One open file: the cache's handle and its entry in the open-file table
+ * (fo_ctx()->files), which also counts references: the handle's own, and
+ * one per request that reached it through a hidden name. */
 struct fo_file {
-	struct vfs_file *fh; /* owned by the cache; valid until release */
-	pthread_mutex_t lock;
-	struct az_stat st; /* lock: last known attributes */
-	char *path;	   /* lock: share-relative path at open (for ino) */
+	struct vfs_file *fh; /* owned by the cache; released with the last reference */
+	struct of_ent ent;
 };
 
 static inline struct fo_ctx *fo_ctx(void)
@@ -53,8 +52,40 @@ int fo_flush(const char *path, struct fuse_file_info *fi);
 int fo_fsync(const char *path, int datasync, struct fuse_file_info *fi);
 int fo_release(const char *path, struct fuse_file_info *fi);
 int fo_mknod(const char *path, mode_t mode, dev_t rdev);
-/* fstat of an open file whose path is gone */
-int fo_file_getattr(struct fo_file *f, struct stat *st);
-void fo_file_note_size(struct fo_file *f, uint64_t size);
+
+/* Drops a reference taken by fo_target_get (the last one releases). */
+void fo_file_put(struct fo_file *f);
+/* The attributes of an open file whose data is no longer at a path. */
+int fo_file_attrs(struct fo_file *f, struct az_stat *a);
+
+/* What a request names, resolved (fuse_hidden.c): a path on the share, or
+ * an open file's handle when the name is one libfuse gave an unlinked or
+ * replaced open file (".fuse_hidden..."), which never reaches the share. */
+struct fo_target {
+	const char *name;    /* the request's path, share-relative (for st_ino) */
+	const char *rel;     /* path-based: the share path; NULL = handle-based */
+	struct fo_file *f;   /* the open file (fi, or the hidden name's) or NULL */
+	struct fo_file *ref; /* a reference fo_target_put drops */
+	char live[4096];     /* storage for rel */
+};
+/* 0, or -ENOENT for a hidden name no open file has. */
+int fo_target_get(struct fo_target *t, const char *path, struct fuse_file_info *fi);
+void fo_target_put(struct fo_target *t);
+/* Attributes of what t names. */
+int fo_target_attrs(const struct fo_target *t, struct az_stat *a);
+/* nm_check_path, and hidden names are reserved (-EINVAL). */
+int fo_check_new_name(const char *rel);
+/* rename(from, ".fuse_hidden...") from libfuse: see fuse_hidden.c. */
+int fo_hidden_rename(const char *from, const char *to);
+
+/* Which request this thread serves, for a rename onto a hidden name
+ * (fuse_req.c). */
+enum fo_hide {
+	FO_HIDE_UNLINK,	 /* libfuse hides a file being unlinked */
+	FO_HIDE_REPLACE, /* libfuse hides the target of a rename first */
+	FO_HIDE_USER,	 /* the caller itself asked for that name */
+	FO_HIDE_UNKNOWN	 /* no note of the request */
+};
+enum fo_hide fo_req_hide_kind(const char *hidden_name);
 
 #endif

@@ -1,7 +1,9 @@
 /* fuse_ops.c: FUSE high-level operations -> the cache (vfs_*).
  *
- * A thin, stateless translation; the cache owns all state. Threads: any
- * FUSE worker thread; the only shared data is the read-only struct fo_ctx.
+ * A thin translation; the cache owns all file state. Threads: any FUSE
+ * worker thread; the shared data is struct fo_ctx, read-only but for its
+ * table of open files (ofiles.c, own lock), which names open files libfuse
+ * hid after an unlink or a rename over them (fuse_hidden.c).
  * Paths arrive as "/a/b" and go to the cache as "a/b".
  * Permissions are the kernel's (default_permissions is always on); chmod
  * and chown are checked here again with the same rules (perm.c) so a
@@ -73,36 +75,39 @@ void fo_fill_stat(const struct fo_ctx *x, const char *rel, const struct az_stat 
 	st->st_atim = a->atime.tv_sec ? a->atime : st->st_mtim;
 }
 
+/* The name st_ino is derived from. */
+static const char *ino_name(const struct fo_target *t)
+{
+	return t->name ? t->name : t->rel ? t->rel : "";
+}
+
 static int fo_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
-	struct fo_ctx *x = fo_ctx();
-	const char *rel = fo_rel(path);
-	struct fo_file *f = fo_file_of(fi);
+	struct fo_target t;
 	struct az_stat a;
-	int rc;
+	int rc = fo_target_get(&t, path, fi);
 
-	if (!rel)
-		return f ? fo_file_getattr(f, st) : -ENOENT;
-	rc = nm_check_lookup(rel);
+	if (rc == 0 && t.rel)
+		rc = nm_check_lookup(t.rel);
 	if (rc == 0)
-		rc = vfs_getattr(x->v, rel, &a);
-	if (rc)
-		return rc;
-	fo_fill_stat(x, rel, &a, st);
-	if (f) {
-		pthread_mutex_lock(&f->lock);
-		f->st = a;
-		pthread_mutex_unlock(&f->lock);
-	}
-	return 0;
+		rc = fo_target_attrs(&t, &a);
+	if (rc == 0)
+		fo_fill_stat(fo_ctx(), ino_name(&t), &a, st);
+	fo_target_put(&t);
+	return rc;
 }
 
 static int fo_access(const char *path, int mask)
 {
+	struct fo_target t;
 	struct az_stat a;
+	int rc = fo_target_get(&t, path, NULL);
 
 	(void)mask; /* the kernel checks the bits (default_permissions) */
-	return vfs_getattr(fo_ctx()->v, fo_rel(path), &a);
+	if (rc == 0)
+		rc = fo_target_attrs(&t, &a);
+	fo_target_put(&t);
+	return rc;
 }
 
 /* ---- directories ---- */
@@ -121,6 +126,8 @@ static int fill_one(void *arg, const char *name, const struct az_stat *a)
 	char path[4096];
 	struct stat st;
 
+	if (of_is_hidden_name(name))
+		return 0; /* never ours (ours never reach the share) */
 	if (*fa->dir)
 		snprintf(path, sizeof(path), "%s/%s", fa->dir, name);
 	else
@@ -172,17 +179,12 @@ int fo_new_owner(const char *rel, mode_t type, mode_t mode, struct vfs_want *w)
 	return 0;
 }
 
-static int check_new_name(const char *rel)
-{
-	return nm_check_path(rel);
-}
-
 static int fo_mkdir(const char *path, mode_t mode)
 {
 	const char *rel = fo_rel(path);
 	struct vfs_want w;
 	struct az_stat a;
-	int rc = check_new_name(rel);
+	int rc = fo_check_new_name(rel);
 
 	if (rc)
 		return rc;
@@ -192,7 +194,16 @@ static int fo_mkdir(const char *path, mode_t mode)
 
 static int fo_unlink(const char *path)
 {
-	return vfs_unlink(fo_ctx()->v, fo_rel(path));
+	struct fo_ctx *x = fo_ctx();
+	const char *rel = fo_rel(path);
+	int rc;
+
+	if (of_is_hidden_name(rel))
+		return 0; /* libfuse dropping a hidden name: it never reached the share */
+	rc = vfs_unlink(x->v, rel);
+	if (rc == 0)
+		of_unlinked(&x->files, rel);
+	return rc;
 }
 
 static int fo_rmdir(const char *path)
@@ -202,18 +213,25 @@ static int fo_rmdir(const char *path)
 
 static int fo_rename(const char *from, const char *to, unsigned int flags)
 {
-	const char *dst = fo_rel(to);
+	struct fo_ctx *x = fo_ctx();
+	const char *src = fo_rel(from), *dst = fo_rel(to);
 	int rc;
 
 	if (flags & RENAME_EXCHANGE)
 		return -EINVAL; /* the share cannot swap two names atomically */
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL;
-	rc = check_new_name(dst);
-	if (rc)
-		return rc;
-	return vfs_rename(fo_ctx()->v, fo_rel(from), dst,
-			  (flags & RENAME_NOREPLACE) ? VFS_RENAME_NOREPLACE : 0);
+	if (of_is_hidden_name(src))
+		return -ENOENT;
+	if (of_is_hidden_name(dst))
+		return fo_hidden_rename(src, dst);
+	rc = fo_check_new_name(dst);
+	if (rc == 0)
+		rc = vfs_rename(x->v, src, dst,
+				(flags & RENAME_NOREPLACE) ? VFS_RENAME_NOREPLACE : 0);
+	if (rc == 0)
+		of_renamed(&x->files, src, dst);
+	return rc;
 }
 
 static int fo_link(const char *from, const char *to)
@@ -228,7 +246,7 @@ static int fo_symlink(const char *target, const char *path)
 	const char *rel = fo_rel(path);
 	struct vfs_want w;
 	struct az_stat a;
-	int rc = check_new_name(rel);
+	int rc = fo_check_new_name(rel);
 
 	if (rc)
 		return rc;
@@ -244,27 +262,19 @@ static int fo_readlink(const char *path, char *buf, size_t size)
 
 /* ---- attributes ---- */
 
-/* Current attributes by path, or of the open file when the path is gone.
- * known (may be NULL) gets the cache's view of the entry for path-based
- * calls (fi == NULL), else known->is_dir = -1 (nothing known). */
-static int current(const char *rel, struct fuse_file_info *fi, struct stat *st,
-		   struct az_stat *known)
+/* Current attributes of what t names. known (may be NULL) gets the cache's
+ * view of the entry for path-based calls, else known->is_dir = -1 (nothing
+ * known). */
+static int current(const struct fo_target *t, struct stat *st, struct az_stat *known)
 {
-	struct fo_ctx *x = fo_ctx();
 	struct az_stat a;
-	int rc;
+	int rc = fo_target_attrs(t, &a);
 
 	if (known)
 		known->is_dir = -1;
-	if (!rel) {
-		struct fo_file *f = fo_file_of(fi);
-
-		return f ? fo_file_getattr(f, st) : -ENOENT;
-	}
-	rc = vfs_getattr(x->v, rel, &a);
 	if (rc == 0)
-		fo_fill_stat(x, rel, &a, st);
-	if (rc == 0 && known && !fi)
+		fo_fill_stat(fo_ctx(), ino_name(t), &a, st);
+	if (rc == 0 && known && !t->f)
 		*known = a;
 	return rc;
 }
@@ -284,41 +294,34 @@ static void add_known(const struct az_stat *known, struct vfs_want *w)
 		w->mtime = known->mtime;
 }
 
-static int setattr(const char *rel, struct fuse_file_info *fi, const struct vfs_want *w)
+static int setattr(const struct fo_target *t, const struct vfs_want *w)
 {
-	struct fo_file *f = fo_file_of(fi);
 	struct az_stat a;
-	int rc;
 
-	if (!rel && !f)
-		return -ENOENT;
-	rc = vfs_setattr(fo_ctx()->v, rel, f ? f->fh : NULL, w, &a);
-	if (rc == 0 && f) {
-		pthread_mutex_lock(&f->lock);
-		f->st = a;
-		pthread_mutex_unlock(&f->lock);
-	}
-	return rc;
+	return vfs_setattr(fo_ctx()->v, t->rel, t->f ? t->f->fh : NULL, w, &a);
 }
 
 static int fo_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	const char *rel = fo_rel(path);
+	struct fo_target t;
 	struct vfs_want w;
 	struct az_stat known;
 	struct stat st;
-	int rc = current(rel, fi, &st, &known);
+	int rc = fo_target_get(&t, path, fi);
 
-	if (rc)
-		return rc;
-	rc = perm_may_chmod(fuse_get_context()->uid, st.st_uid);
-	if (rc)
-		return rc;
-	memset(&w, 0, sizeof(w));
-	w.mask = VFS_SET_MODE;
-	w.mode = (st.st_mode & S_IFMT) | (mode & 07777);
-	add_known(&known, &w);
-	return setattr(rel, fi, &w);
+	if (rc == 0)
+		rc = current(&t, &st, &known);
+	if (rc == 0)
+		rc = perm_may_chmod(fuse_get_context()->uid, st.st_uid);
+	if (rc == 0) {
+		memset(&w, 0, sizeof(w));
+		w.mask = VFS_SET_MODE;
+		w.mode = (st.st_mode & S_IFMT) | (mode & 07777);
+		add_known(&known, &w);
+		rc = setattr(&t, &w);
+	}
+	fo_target_put(&t);
+	return rc;
 }
 
 static int in_group(gid_t gid)
@@ -336,22 +339,20 @@ static int in_group(gid_t gid)
 	return 0;
 }
 
-static int fo_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+static int chown_target(const struct fo_target *t, uid_t uid, gid_t gid)
 {
-	const char *rel = fo_rel(path);
 	struct fuse_context *c = fuse_get_context();
 	struct vfs_want w;
 	struct az_stat known;
 	struct stat st;
-	int rc = current(rel, fi, &st, &known);
+	int rc = current(t, &st, &known);
 
 	if (rc)
 		return rc;
 	rc = perm_may_chown(c->uid, st.st_uid, st.st_gid, uid, gid,
 			    gid != (gid_t)-1 && in_group(gid));
 	if (rc) {
-		az_debug("chown of '%s' by uid %u refused", rel ? rel : "(open file)",
-			 (unsigned)c->uid);
+		az_debug("chown of '%s' by uid %u refused", ino_name(t), (unsigned)c->uid);
 		return rc;
 	}
 	memset(&w, 0, sizeof(w));
@@ -366,11 +367,23 @@ static int fo_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 	if (!w.mask)
 		return 0;
 	add_known(&known, &w);
-	return setattr(rel, fi, &w);
+	return setattr(t, &w);
+}
+
+static int fo_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	struct fo_target t;
+	int rc = fo_target_get(&t, path, fi);
+
+	if (rc == 0)
+		rc = chown_target(&t, uid, gid);
+	fo_target_put(&t);
+	return rc;
 }
 
 static int fo_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
+	struct fo_target t;
 	struct vfs_want w;
 	int rc;
 
@@ -379,17 +392,19 @@ static int fo_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	memset(&w, 0, sizeof(w));
 	w.mask = VFS_SET_SIZE;
 	w.size = (uint64_t)size;
-	rc = setattr(fo_rel(path), fi, &w);
-	if (rc == 0 && fo_file_of(fi))
-		fo_file_note_size(fo_file_of(fi), (uint64_t)size);
+	rc = fo_target_get(&t, path, fi);
+	if (rc == 0)
+		rc = setattr(&t, &w);
+	fo_target_put(&t);
 	return rc;
 }
 
 static int fo_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
-	const char *rel = fo_rel(path);
+	struct fo_target t;
 	struct vfs_want w;
 	struct az_stat known;
+	int rc;
 
 	/* atime is not kept; only the last-write time matters */
 	if (tv && tv[1].tv_nsec == UTIME_OMIT)
@@ -400,11 +415,15 @@ static int fo_utimens(const char *path, const struct timespec tv[2], struct fuse
 		clock_gettime(CLOCK_REALTIME, &w.mtime);
 	else
 		w.mtime = tv[1];
+	rc = fo_target_get(&t, path, fi);
 	/* the attributes are normally fresh (the kernel just looked the path
 	 * up): free, and it spares the backend a HEAD for the size */
-	if (rel && !fi && vfs_getattr(fo_ctx()->v, rel, &known) == 0)
+	if (rc == 0 && t.rel && !t.f && vfs_getattr(fo_ctx()->v, t.rel, &known) == 0)
 		add_known(&known, &w);
-	return setattr(rel, fi, &w);
+	if (rc == 0)
+		rc = setattr(&t, &w);
+	fo_target_put(&t);
+	return rc;
 }
 
 static int fo_statfs(const char *path, struct statvfs *sv)
@@ -444,7 +463,11 @@ static void *fo_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->entry_timeout = x->attr_timeout;
 	cfg->attr_timeout = x->attr_timeout;
 	cfg->negative_timeout = x->negative_timeout;
-	cfg->hard_remove = 1;  /* unlinked open files: the cache keeps the data */
+	/* unlinked open files: the cache keeps the data, libfuse keeps a
+	 * hidden name for the node (fuse_hidden.c), so fstat() works. That
+	 * needs to know which request hides a file (fuse_req.c); without,
+	 * libfuse forgets the node (fstat of an unlinked file: ESTALE). */
+	cfg->hard_remove = !x->req_noted;
 	cfg->kernel_cache = 0; /* keep_cache is decided per open */
 	cfg->auto_cache = 0;
 	cfg->nullpath_ok = 0;

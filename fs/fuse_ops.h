@@ -6,9 +6,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "ofiles.h"
+
 struct vfs;
 
-/* Shared by every FUSE thread; read-only once the loop runs. */
+/* Shared by every FUSE thread; read-only once the loop runs, except the
+ * open-file table, which has its own lock. */
 struct fo_ctx {
 	struct vfs *v;
 	double attr_timeout; /* seconds: kernel attribute and entry cache */
@@ -18,14 +21,21 @@ struct fo_ctx {
 	mode_t file_mode; /* their permission bits */
 	mode_t dir_mode;
 	int single_thread;	    /* -s: one FUSE thread */
+	int req_noted;		    /* fo_req_install worked (fuse_req.c) */
 	struct timespec mount_time; /* shown when the share gives no times */
+	struct of_table files;	    /* open handles by path (fuse_hidden.c) */
 };
 
 /* Fills ops with the azsharefs operations. fuse_new()'s user_data must be a
  * struct fo_ctx. */
 void fo_operations(struct fuse_operations *ops);
 
-/* What st_ino is for an entry without a FileId: a 64-bit hash of its path. */
+/* st_ino of an entry: a 64-bit hash of its share path (fuse_ops.c). */
 unsigned long long fo_path_ino(const char *path);
+
+/* Reads the session's requests through a hook that notes which request
+ * each thread serves (fuse_req.c). Call after fuse_mount; 0 or -errno
+ * (the mount works without it, with the fallback fuse_req.c describes). */
+int fo_req_install(struct fuse *f);
 
 #endif

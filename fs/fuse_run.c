@@ -279,6 +279,8 @@ static int start_fuse(struct run *r, const char *prog)
 		return -1;
 	}
 	r->mounted = 1;
+	/* a failure is logged; the mount works without (hard_remove then) */
+	r->fx.req_noted = fo_req_install(r->f) == 0;
 	if (fuse_set_signal_handlers(fuse_get_session(r->f)) != 0) {
 		az_err("cannot install signal handlers");
 		return -1;
@@ -312,6 +314,7 @@ static void teardown(struct run *r)
 		fuse_destroy(r->f); /* runs fo_destroy: vfs_sync_all again, a no-op */
 	}
 	vfs_free(r->v);
+	of_release(&r->fx.files);
 	azb_free(r->b);
 	perm_free(r->pm);
 	az_client_free(r->c);
@@ -329,6 +332,7 @@ int fo_run(struct mopt *o, const char *prog)
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.notify_fd = -1;
+	of_init(&r.fx.files);
 	if (preflight(&r) || daemon_start(&r))
 		goto out;
 	if (build_stack(&r) || start_fuse(&r, prog)) {

@@ -179,6 +179,125 @@ def test_unlink_open_file_keeps_working(mnt, emu):
     assert remote.names(emu, mnt.share) == ["open-unlinked"]
 
 
+def test_unlinked_open_file_fstat_fchmod_ftruncate(mnt, emu):
+    """The descriptor of an unlinked file keeps working for metadata too,
+    and nothing of it (no hidden name) ever reaches the share or a listing."""
+    os.mkdir(mnt.path("d"))
+    p = mnt.path("d", "gone")
+    write_file(p, b"0123456789")
+    fd = os.open(p, os.O_RDWR)
+    try:
+        ino = os.fstat(fd).st_ino
+        emu.reset()
+        os.unlink(p)
+        assert emu.ops() == {"DeleteFile": 1}
+        os.write(fd, b"abc")
+        os.pwrite(fd, b"tail", 20)
+        st = os.fstat(fd)
+        assert st.st_size == 24 and st.st_nlink >= 0
+        os.ftruncate(fd, 5)
+        assert os.fstat(fd).st_size == 5
+        assert os.pread(fd, 100, 0) == b"abc34"
+        os.fchmod(fd, 0o600)
+        assert os.fstat(fd).st_mode & 0o777 == 0o600
+        os.utime(fd, ns=(OLD_NS, OLD_NS))
+        assert os.fstat(fd).st_mtime_ns == pytest.approx(OLD_NS, abs=1000)
+        assert os.fstat(fd).st_ino != 0
+        assert os.listdir(mnt.path("d")) == []
+        assert remote.names(emu, mnt.share, "d") == []
+        # the directory holding it can be renamed and the handle follows
+        os.rename(mnt.path("d"), mnt.path("e"))
+        assert os.fstat(fd).st_size == 5
+        assert os.listdir(mnt.path("e")) == []
+        del ino
+    finally:
+        os.close(fd)
+    assert os.listdir(mnt.path("e")) == []
+    assert remote.names(emu, mnt.share, "e") == []
+    # the directory is empty on the share and here: rmdir works
+    os.rmdir(mnt.path("e"))
+    assert remote.names(emu, mnt.share) == []
+
+
+def test_tempfile_on_the_mount(mnt, emu):
+    """Python's TemporaryFile: create, unlink at once, use, close."""
+    import tempfile
+    with tempfile.TemporaryFile(dir=mnt.mnt) as f:
+        f.write(b"x" * 100_000)
+        f.flush()
+        assert os.fstat(f.fileno()).st_size == 100_000
+        f.seek(0)
+        assert f.read() == b"x" * 100_000
+        assert os.listdir(mnt.mnt) == []
+    assert os.listdir(mnt.mnt) == []
+    assert remote.names(emu, mnt.share) == []
+
+
+def test_rename_over_open_file_is_one_rename(mnt, emu):
+    """An atomic save over a file someone has open: one Rename File on the
+    share (no delete first), the reader keeps the old data and can fstat."""
+    p = mnt.path("doc.txt")
+    write_file(p, b"old version")
+    reader = os.open(p, os.O_RDONLY)
+    try:
+        assert os.read(reader, 3) == b"old"
+        tmp = mnt.path(".doc.txt.tmp")
+        write_file(tmp, b"the new version")
+        emu.reset()
+        os.rename(tmp, p)
+        ops = emu.ops()
+        assert ops == {"RenameFile": 1}, ops
+        assert read_file(p) == b"the new version"
+        assert os.pread(reader, 100, 0) == b"old version"
+        assert os.fstat(reader).st_size == len(b"old version")
+        assert os.fstat(reader).st_ino != os.stat(p).st_ino
+        assert sorted(os.listdir(mnt.mnt)) == ["doc.txt"]
+        assert remote.names(emu, mnt.share) == ["doc.txt"]
+    finally:
+        os.close(reader)
+    assert sorted(os.listdir(mnt.mnt)) == ["doc.txt"]
+    assert remote.names(emu, mnt.share) == ["doc.txt"]
+    assert remote.read(emu, mnt.share, "doc.txt") == b"the new version"
+    # the same again while the reader of the first replacement is open,
+    # through a writer that also keeps its file open across the rename
+    r2 = os.open(p, os.O_RDONLY)
+    w = os.open(mnt.path("next"), os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        os.write(w, b"third")
+        os.fsync(w)
+        os.rename(mnt.path("next"), p)
+        os.write(w, b" edit")
+        assert os.fstat(w).st_size == len(b"third edit")
+        assert os.pread(r2, 100, 0) == b"the new version"
+    finally:
+        os.close(w)
+        os.close(r2)
+    assert read_file(p) == b"third edit"
+    assert remote.read(emu, mnt.share, "doc.txt") == b"third edit"
+    assert remote.names(emu, mnt.share) == ["doc.txt"]
+
+
+def test_hidden_names_are_reserved(mnt, emu):
+    """libfuse's .fuse_hidden* names belong to the mount: they cannot be
+    created or renamed to, and one that exists on the share (written by
+    another client) is neither listed nor reachable."""
+    name = ".fuse_hidden0000000100000001"
+    assert err_of(write_file, mnt.path(name), b"x") == "EINVAL"
+    assert err_of(os.mkdir, mnt.path(name + "d")) == "EINVAL"
+    write_file(mnt.path("a"), b"a")
+    fd = os.open(mnt.path("a"), os.O_RDONLY)
+    try:
+        assert err_of(os.rename, mnt.path("a"), mnt.path(name)) == "EINVAL"
+    finally:
+        os.close(fd)
+    assert err_of(os.rename, mnt.path("a"), mnt.path(name)) == "EINVAL"
+    remote.write(emu, mnt.share, ".fuse_hidden_foreign", b"smb")
+    time.sleep(2.5)   # past the listing's validity
+    assert sorted(os.listdir(mnt.mnt)) == ["a"]
+    assert not os.path.exists(mnt.path(".fuse_hidden_foreign"))
+    assert remote.read(emu, mnt.share, "a") == b"a"
+
+
 def _near_now(ns, slack=10):
     return abs(ns / 1e9 - time.time()) < slack
 
