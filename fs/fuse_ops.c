@@ -4,7 +4,8 @@
  * worker thread; the shared data is struct fo_ctx, read-only but for its
  * table of open files (ofiles.c, own lock), which names open files libfuse
  * hid after an unlink or a rename over them (fuse_hidden.c).
- * Paths arrive as "/a/b" and go to the cache as "a/b".
+ * Paths arrive as "/a/b" and go to the cache as "a/b"; st_ino is a hash
+ * of the path (fo_path_ino), with use_ino so the kernel shows it.
  * Permissions are the kernel's (default_permissions is always on); chmod
  * and chown are checked here again with the same rules (perm.c) so a
  * request that somehow bypasses the kernel cannot change ownership.
@@ -35,6 +36,16 @@
 
 #define FO_BLKSIZE 131072
 
+/* st_ino is a hash of the share path, not the share's FileId: a save
+ * (Create File replaces the file) gets a new FileId, and a file not
+ * uploaded yet has none, so FileId-based numbers changed under cp -a, tar
+ * and git. A path hash is stable for as long as the name is, on every
+ * node of the pool and across remounts (git's index stays valid when its
+ * user lands on another node). A rename gives the file the new name's
+ * number (as seen through open descriptors too), and a file unlinked
+ * while open takes the number of its hidden name (fuse_hidden.c), so it
+ * never shares one with a new file of its old name. 64-bit FNV-1a:
+ * collisions are not a practical concern. */
 unsigned long long fo_path_ino(const char *path)
 {
 	unsigned long long h = 14695981039346656037ull;
@@ -69,7 +80,7 @@ void fo_fill_stat(const struct fo_ctx *x, const char *rel, const struct az_stat 
 	st->st_size = a->is_dir ? 4096 : (off_t)a->size;
 	st->st_blksize = FO_BLKSIZE;
 	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
-	st->st_ino = a->file_id ? (ino_t)a->file_id : (ino_t)fo_path_ino(rel ? rel : "");
+	st->st_ino = (ino_t)fo_path_ino(rel ? rel : "");
 	st->st_mtim = a->mtime.tv_sec ? a->mtime : x->mount_time;
 	st->st_ctim = a->ctime.tv_sec ? a->ctime : st->st_mtim;
 	st->st_atim = a->atime.tv_sec ? a->atime : st->st_mtim;

@@ -30,7 +30,8 @@ struct fo_ctx {
  * struct fo_ctx. */
 void fo_operations(struct fuse_operations *ops);
 
-/* st_ino of an entry: a 64-bit hash of its share path (fuse_ops.c). */
+/* st_ino of an entry: a 64-bit hash of its share path, stable for as long
+ * as the name is, on every node (fuse_ops.c). */
 unsigned long long fo_path_ino(const char *path);
 
 /* Reads the session's requests through a hook that notes which request

@@ -6,7 +6,7 @@ import time
 import pytest
 
 import remote
-from util import err_of, read_file, write_file
+from util import err_of, read_file, wait_for, write_file
 
 OLD_NS = 1_400_000_000_000_000_000
 
@@ -296,6 +296,50 @@ def test_hidden_names_are_reserved(mnt, emu):
     assert sorted(os.listdir(mnt.mnt)) == ["a"]
     assert not os.path.exists(mnt.path(".fuse_hidden_foreign"))
     assert remote.read(emu, mnt.share, "a") == b"a"
+
+
+def test_ino_stable_across_rewrite_upload_and_nodes(mounts, share, emu):
+    """st_ino of a name does not change when the file is rewritten (each
+    save is a new file on the share), when it is first uploaded, or on
+    another mount of the share; different names have different numbers."""
+    a = mounts.new(share, opts={"attr_timeout": 1, "dir_timeout": 1})
+    p = a.path("f")
+    fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o644)
+    try:
+        os.write(fd, b"first")
+        ino = os.fstat(fd).st_ino            # not on the share yet
+        assert not remote.exists(emu, share, "f")
+    finally:
+        os.close(fd)                         # uploaded here
+    assert remote.exists(emu, share, "f")
+    time.sleep(1.2)                          # attributes re-read from the share
+    assert os.stat(p).st_ino == ino
+    for i in range(3):                       # rewrites: a new FileId each time
+        write_file(p, b"version %d" % i)
+        assert os.stat(p).st_ino == ino
+        time.sleep(1.2)
+        assert os.stat(p).st_ino == ino
+    os.mkdir(a.path("d"))
+    dino = os.stat(a.path("d")).st_ino
+    write_file(a.path("d", "g"), b"g")
+    inos = {ino, dino, os.stat(a.path("d", "g")).st_ino, os.stat(a.mnt).st_ino}
+    assert len(inos) == 4
+    assert {e.inode() for e in os.scandir(a.mnt)} == {ino, dino}
+    b = mounts.new(share)
+    assert os.stat(b.path("f")).st_ino == ino
+    assert os.stat(b.path("d")).st_ino == dino
+
+
+def test_ino_stable_across_first_writeback_upload(mounts, share, emu):
+    m = mounts.new(share, opts={"writeback_delay": 1, "attr_timeout": 1,
+                                "dir_timeout": 1})
+    p = m.path("wb")
+    write_file(p, b"later")
+    ino = os.stat(p).st_ino
+    assert not remote.exists(emu, share, "wb")
+    wait_for(lambda: remote.exists(emu, share, "wb"), 20, what="the write-back upload")
+    time.sleep(1.2)
+    assert os.stat(p).st_ino == ino
 
 
 def _near_now(ns, slack=10):
