@@ -209,6 +209,7 @@ def machine_info():
                                         timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pass
+    info["built_from"] = os.environ.get("AZSF_BENCH_BUILT_FROM", "?")
     return info
 
 

@@ -182,7 +182,8 @@ def targets(rows):
 
 def render(rows, info):
     head = ["## azsharefs benchmark run", "",
-            "- date: %s; commit %s" % (info.get("date"), info.get("commit", "?")),
+            "- date: %s; azsharefs built from %s (harness and emulator: working tree at %s)"
+            % (info.get("date"), info.get("built_from", "?"), info.get("commit", "?")),
             "- machine: %s x %s, kernel %s, Python %s" % (
                 info.get("cpus"), info.get("cpu", "?"), info.get("kernel"),
                 info.get("python")),
