@@ -161,3 +161,89 @@ def test_writeback_temp_file_never_reaches_share(mounts, share, emu):
     assert remote.read(emu, share, "final") == b"scratch"
     log("COUNT write-back: create tmp, rename to final, create+unlink junk: %s" % ops)
     assert not ops.get("DeleteFile") and not ops.get("RenameFile"), ops
+
+
+def test_other_nodes_namespace_changes_through_kernel_caches(mounts, share):
+    """B has looked everything up (its kernel holds the names); A then
+    deletes, renames, changes case, replaces a file by a directory. Once B's
+    timeouts passed, every path-based call on B sees A's namespace, and
+    creating a name A removed works (no stale kernel entry says it exists)."""
+    fast = {"attr_timeout": 1, "dir_timeout": 1}
+    a = mounts.new(share, opts=fast)
+    b = mounts.new(share, opts=fast)
+    for n in ("gone", "recreate", "excl", "renamed", "Case", "kind"):
+        write_file(a.path(n), n.encode())
+    for d in ("dir", "dir2"):
+        os.mkdir(a.path(d))
+        write_file(a.path(d, "x"), b"x")
+    # B learns every name, attribute and the listings
+    for n in ("gone", "recreate", "excl", "renamed", "Case", "kind", "dir", "dir2"):
+        os.stat(b.path(n))
+    assert read_file(b.path("dir", "x")) == b"x"
+    assert read_file(b.path("dir2", "x")) == b"x"
+    assert len(os.listdir(b.mnt)) == 8
+    # A changes the namespace
+    for n in ("gone", "recreate", "excl"):
+        os.unlink(a.path(n))
+    os.rename(a.path("renamed"), a.path("renamed.new"))
+    os.rename(a.path("Case"), a.path("case"))
+    os.unlink(a.path("kind"))
+    os.mkdir(a.path("kind"))
+    os.unlink(a.path("dir", "x"))
+    os.rmdir(a.path("dir"))
+    os.rename(a.path("dir2"), a.path("dir3"))
+    time.sleep(1.5)                       # B's attributes and listings expired
+    assert err_of(os.stat, b.path("gone")) == "ENOENT"
+    with open(b.path("recreate"), "w") as f:    # O_CREAT|O_TRUNC, no O_EXCL
+        f.write("B made it again")
+    assert read_file(a.path("recreate")) == b"B made it again"
+    fd = os.open(b.path("excl"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    os.close(fd)
+    assert err_of(os.stat, b.path("renamed")) == "ENOENT"
+    assert read_file(b.path("renamed.new")) == b"renamed"
+    with open(b.path("renamed"), "w") as f:
+        f.write("new file under the old name")
+    assert err_of(os.stat, b.path("Case")) == "ENOENT"
+    assert read_file(b.path("case")) == b"Case"
+    assert os.path.isdir(b.path("kind"))
+    assert err_of(os.stat, b.path("dir", "x")) == "ENOENT"
+    assert err_of(os.listdir, b.path("dir")) == "ENOENT"
+    os.mkdir(b.path("dir"))
+    assert err_of(read_file, b.path("dir2", "x")) == "ENOENT"
+    assert read_file(b.path("dir3", "x")) == b"x"
+    assert sorted(os.listdir(b.mnt)) == sorted(
+        ["recreate", "excl", "renamed", "renamed.new", "case", "kind", "dir", "dir3"])
+    wait_for(lambda: sorted(os.listdir(a.mnt)) == sorted(os.listdir(b.mnt)), 5,
+             what="B's new names on A")
+
+
+def test_close_to_open_after_a_failed_open_of_the_same_buffer(mounts, share):
+    """fuse_preopen.c revalidates an open(2) during its permission check and
+    keeps the handle for the OPEN of the same system call. An open that
+    looked the file up and then failed (ENOTDIR: the file was only a step on
+    its path) must leave nothing a later open reuses, even one made from the
+    same call site with the same buffer (same /proc/<tid>/syscall line)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    a = mounts.new(share, opts={"attr_timeout": 1, "dir_timeout": 1})
+    b = mounts.new(share, opts={"attr_timeout": 1, "dir_timeout": 1})
+    write_file(a.path("f"), b"version one")
+    assert read_file(b.path("f")) == b"version one"
+    buf = ctypes.create_string_buffer(4096)
+
+    def c_open(path):
+        buf.value = path.encode()
+        return libc.open(buf, os.O_RDONLY)   # same call site, same buffer
+
+    for i in range(3):
+        time.sleep(1.5)                      # B's attributes expired
+        assert c_open(b.path("f", "x")) == -1
+        assert ctypes.get_errno() == 20      # ENOTDIR, after looking "f" up
+        want = b"version from A %d" % i
+        write_file(a.path("f"), want)        # A's close returned
+        fd = c_open(b.path("f"))
+        assert fd >= 0
+        try:
+            assert os.read(fd, 100) == want, "B reused a revalidation older than A's close"
+        finally:
+            os.close(fd)
