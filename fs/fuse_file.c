@@ -45,11 +45,8 @@ int fo_open(const char *path, struct fuse_file_info *fi)
 		az_debug("open of '%s' refused: the file was unlinked", t.name);
 		rc = -ENOENT;
 	}
-	if (rc == 0) {
-		fh = fo_preopen_take(t.rel, fi->flags); /* revalidated by its getattr */
-		if (!fh)
-			rc = vfs_open(x->v, t.rel, fi->flags, &fh);
-	}
+	if (rc == 0)
+		rc = vfs_open(x->v, t.rel, fi->flags, &fh);
 	if (rc == 0)
 		rc = file_new(fh, t.rel, fi);
 	fo_target_put(&t);

@@ -87,15 +87,5 @@ enum fo_hide {
 	FO_HIDE_UNKNOWN	 /* no note of the request */
 };
 enum fo_hide fo_req_hide_kind(const char *hidden_name);
-/* The kernel's opcode (FUSE_*) and caller of the request this thread
- * serves; -ENOENT if unknown. */
-int fo_req_current(uint32_t *opcode, pid_t *pid);
-
-/* Is the caller in group gid (its gid or a supplementary group)? */
-int fo_in_group(gid_t gid);
-
-/* An open(2) for reading costs one request (fuse_preopen.c). */
-void fo_preopen(const char *rel);
-struct vfs_file *fo_preopen_take(const char *rel, int flags);
 
 #endif

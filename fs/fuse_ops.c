@@ -100,8 +100,6 @@ static int fo_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 	if (rc == 0 && t.rel)
 		rc = nm_check_lookup(t.rel);
-	if (rc == 0 && t.rel && !t.f)
-		fo_preopen(t.rel); /* inside open(2): its revalidation, now */
 	if (rc == 0)
 		rc = fo_target_attrs(&t, &a);
 	if (rc == 0)
@@ -337,7 +335,7 @@ static int fo_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return rc;
 }
 
-int fo_in_group(gid_t gid)
+static int in_group(gid_t gid)
 {
 	struct fuse_context *c = fuse_get_context();
 	gid_t groups[256];
@@ -363,7 +361,7 @@ static int chown_target(const struct fo_target *t, uid_t uid, gid_t gid)
 	if (rc)
 		return rc;
 	rc = perm_may_chown(c->uid, st.st_uid, st.st_gid, uid, gid,
-			    gid != (gid_t)-1 && fo_in_group(gid));
+			    gid != (gid_t)-1 && in_group(gid));
 	if (rc) {
 		az_debug("chown of '%s' by uid %u refused", ino_name(t), (unsigned)c->uid);
 		return rc;
@@ -468,17 +466,11 @@ static void *fo_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 	cfg->use_ino = 1;
 	cfg->readdir_ino = 1;
-	/* The kernel keeps attributes and names for attr_timeout like the
-	 * cache does; close-to-open is kept by fo_open, which drops the
-	 * kernel's copy when the cache found the file changed. Negative
-	 * entries are left to the cache (negative_timeout 0), so a file
-	 * another node made shows up within dir_timeout. A longer
-	 * entry_timeout saves no request (once attributes expired,
-	 * default_permissions makes the kernel send GETATTR where it sent
-	 * LOOKUP; fuse_preopen.c is what makes a re-open one request) and
-	 * keeps names another node removed: open(O_CREAT) without O_EXCL of
-	 * such a name would fail with ENOENT (test_two_mounts.py::
-	 * test_other_nodes_namespace_changes_through_kernel_caches). */
+	/* The kernel keeps attributes for attr_timeout like the cache does;
+	 * close-to-open is kept by fo_open, which drops the kernel's copy when
+	 * the cache found the file changed. Negative entries are left to the
+	 * cache (negative_timeout 0), so a file another node made shows up
+	 * within dir_timeout. */
 	cfg->entry_timeout = x->attr_timeout;
 	cfg->attr_timeout = x->attr_timeout;
 	cfg->negative_timeout = x->negative_timeout;

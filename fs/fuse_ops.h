@@ -39,8 +39,4 @@ unsigned long long fo_path_ino(const char *path);
  * (the mount works without it, with the fallback fuse_req.c describes). */
 int fo_req_install(struct fuse *f);
 
-/* Releases the handles fuse_preopen.c keeps for opens that did not come;
- * call after the FUSE loop ended, before vfs_sync_all. */
-void fo_preopen_clear(struct vfs *v);
-
 #endif

@@ -8,7 +8,6 @@
  * one atomic Rename File). So the session reads the kernel's requests
  * through fuse_session_custom_io(): read(2) as usual, and a note of the
  * request header (and a rename's new name) in a thread-local variable.
- * fuse_preopen.c uses the same note (which request, for which caller).
  * libfuse reads a request and processes it on the same thread (all its
  * loops do); the note is only trusted when its pid/uid/gid match
  * fuse_get_context(), and a hide during an unknown request is refused
@@ -123,17 +122,6 @@ static const struct req_note *current(void)
 	    c->gid != note.gid)
 		return NULL;
 	return &note;
-}
-
-int fo_req_current(uint32_t *opcode, pid_t *pid)
-{
-	const struct req_note *r = current();
-
-	if (!r)
-		return -ENOENT;
-	*opcode = r->opcode;
-	*pid = (pid_t)r->pid;
-	return 0;
 }
 
 enum fo_hide fo_req_hide_kind(const char *hidden_name)

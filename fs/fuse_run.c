@@ -299,7 +299,6 @@ static void teardown(struct run *r)
 	if (r->v) {
 		int rc;
 
-		fo_preopen_clear(r->v);
 		if (r->served)
 			az_info("uploading everything accepted so far");
 		rc = vfs_sync_all(r->v);
