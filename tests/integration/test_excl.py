@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import remote
-from util import log, read_file
+from util import log, read_file, wait_for
 
 ROUNDS = 25
 
@@ -113,8 +113,10 @@ def _git(args, cwd, home, check=True):
 
 
 def test_git_index_lock_across_mounts(mounts, share, scratch):
-    """A git on one node holding index.lock stops a git on the other node."""
-    a = mounts.new(share, opts={"attr_timeout": 30, "dir_timeout": 30})
+    """A git on one node holding index.lock stops a git on the other node.
+    (Short timeouts on A: a name A saw existing is believed to exist for
+    attr_timeout/dir_timeout, so A sees B's unlock after them.)"""
+    a = mounts.new(share, opts={"attr_timeout": 1, "dir_timeout": 1})
     b = mounts.new(share)
     repo_a = a.path("repo")
     _git(["init", "-q", repo_a], scratch, scratch)
@@ -130,5 +132,7 @@ def test_git_index_lock_across_mounts(mounts, share, scratch):
     finally:
         os.close(fd)
         os.unlink(lock_b)
+    lock_a = os.path.join(repo_a, ".git", "index.lock")
+    wait_for(lambda: not os.path.exists(lock_a), 5, what="B's unlock seen on A")
     p = _git(["commit", "-q", "-m", "first"], repo_a, scratch, check=False)
     assert p.returncode == 0, p.stderr
