@@ -1,14 +1,23 @@
 /* attrcache.c: attribute lookups and vfs_getattr.
  *
  * Order of answers for a path: (1) local content with changes the share
- * lacks, or open for writing: the local view; (2) cached attributes (or a
- * negative entry) confirmed within attr_timeout_ms: no request; (3) a fresh
- * cached listing of the parent (dir_timeout_ms), which also answers "no such
- * entry"; (4) one listing of the parent (all pages; every entry cached).
- * There is no per-entry HEAD in getattr: listing the parent costs one
- * request per 5,000 entries and answers its siblings' lookups as well.
- * While the share is unreachable, stale attributes are served (logged once
- * by mc_note).
+ * lacks, or open for writing: the local view; (2) cached attributes
+ * confirmed within attr_timeout_ms: no request; (3) a fresh cached listing
+ * of the parent (dir_timeout_ms) that has the name; (4) "no such entry":
+ * a name this node removed itself (unlink, rename away, rmdir) within
+ * attr_timeout_ms is trusted like this node's own attributes (a lock file
+ * or a save's temporary copy probed again); any other "no" (a negative
+ * entry, a fresh listing without the name) only within neg_timeout_ms; an
+ * older one is asked again, by one listing of the parent when it lists in
+ * one page (it re-confirms every other name there too, so a burst of
+ * misses in one directory costs one request per window), else by a HEAD of
+ * the name; (5) one listing of the parent (all pages; every entry cached).
+ * Why (4): a name another node created (and closed) must not stay hidden
+ * for dir_timeout (close-to-open for new files); the remaining window is
+ * neg_timeout_ms (attr_timeout_ms for a name this node removed itself).
+ * Listings answer their siblings' lookups as well, so `ls -l` costs the
+ * listing pages only. While the share is unreachable, stale attributes
+ * (and stale negative answers) are served (logged once by mc_note).
  *
  * Threads: any. v->lock held by callers of mc_lookup/mc_node_attrs; it is
  * dropped only inside mc_dir_list. mc_revalidate takes it itself.
@@ -47,23 +56,81 @@ void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat 
 	mc_fill_owner(v, st);
 }
 
-/* v->lock held: the cached answer for path, 1 if none is fresh. */
+/* How long "no such name" is trusted. */
+static long neg_ms(const struct vfs *v)
+{
+	long ms = v->o.neg_timeout_ms < v->o.dir_timeout_ms ? v->o.neg_timeout_ms
+							     : v->o.dir_timeout_ms;
+
+	return ms > 0 ? ms : 0;
+}
+
+/* v->lock held: the cached answer for path: 0 / -ENOENT, 1 if none is
+ * fresh, 2 if only a "no such name" older than neg_timeout_ms. */
 static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
 {
 	struct mc_node *n = mc_node_find(v, path), *p;
+	int64_t neg_at = 0;
 	char pp[4096];
 
 	*out = n;
 	if (n && mc_node_local(n))
 		return 0;
-	if (n && mc_fresh(n->attr_at, v->o.attr_timeout_ms))
-		return n->remote ? 0 : -ENOENT;
+	if (n && !mc_node_visible(n) && mc_fresh(n->removed_at, v->o.attr_timeout_ms))
+		return -ENOENT; /* this node removed it: trusted like its own attributes */
+	if (n && mc_fresh(n->attr_at, v->o.attr_timeout_ms)) {
+		if (n->remote)
+			return 0;
+		neg_at = n->attr_at;
+	}
 	if (mc_path_parent(path, pp, sizeof(pp)) < 0)
 		return -ENAMETOOLONG;
 	p = mc_node_find(v, pp);
-	if (p && mc_fresh(p->listed_at, v->o.dir_timeout_ms))
-		return n && mc_node_visible(n) ? 0 : -ENOENT;
-	return 1;
+	if (p && mc_fresh(p->listed_at, v->o.dir_timeout_ms)) {
+		if (!neg_at && n && mc_node_visible(n))
+			return 0;
+		if (p->listed_at > neg_at)
+			neg_at = p->listed_at;
+	}
+	if (!neg_at)
+		return 1;
+	return mc_fresh(neg_at, neg_ms(v)) ? -ENOENT : 2;
+}
+
+/* v->lock held (dropped while asking): "no such name" is too old to
+ * trust; ask the share again. A parent that lists in one page is listed
+ * (same request count as a HEAD, which costs two for a missing name: file,
+ * then directory; and it answers every other name there); else a HEAD. */
+static int recheck_miss(struct vfs *v, const char *path, const char *pp)
+{
+	struct mc_node *p = mc_node_find(v, pp), *n;
+	struct az_stat st;
+	int64_t t0;
+	int rc;
+
+	if (p && p->listed_at && p->nentries < MC_LIST_PAGE) {
+		rc = mc_dir_list(v, pp);
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	pthread_mutex_unlock(&v->lock);
+	memset(&st, 0, sizeof(st));
+	t0 = mc_now();
+	rc = mc_note(v, v->be.stat(v->be.ctx, path, &st));
+	pthread_mutex_lock(&v->lock);
+	n = mc_node_find(v, path);
+	if ((rc != 0 && rc != -ENOENT) || (n && n->attr_at > t0))
+		return rc == -ENOENT ? 0 : rc; /* failed, or learnt newer meanwhile */
+	n = mc_node_get(v, path);
+	if (!n)
+		return -ENOMEM;
+	if (rc == 0) {
+		mc_dir_apply(v, n, &st, t0);
+	} else {
+		n->remote = 0;
+		n->attr_at = t0;
+	}
+	return 0;
 }
 
 /* v->lock held: is the parent of path known not to be a directory? */
@@ -89,7 +156,7 @@ int mc_lookup(struct vfs *v, const char *path, struct mc_node **out)
 {
 	struct mc_node *n;
 	char pp[4096];
-	int rc, attempt;
+	int rc, attempt, miss;
 
 	*out = NULL;
 	if (!path[0]) {
@@ -99,17 +166,20 @@ int mc_lookup(struct vfs *v, const char *path, struct mc_node **out)
 	rc = cached_answer(v, path, out);
 	if (rc <= 0)
 		return rc;
+	if (rc == 2 && mc_offline_recent(v))
+		return -ENOENT; /* the share is down: the stale answer, no waiting */
+	miss = rc == 2;
 	rc = parent_not_dir(v, path);
 	if (rc < 0)
 		return rc;
 	if (*out && mc_node_visible(*out) && mc_offline_recent(v))
 		return 0; /* the share is down: stale attributes, no waiting */
 	mc_path_parent(path, pp, sizeof(pp));
-	for (attempt = 0; attempt < 3; attempt++) {
+	rc = miss ? recheck_miss(v, path, pp) : -EAGAIN;
+	if (miss && rc < 0 && mc_is_net_err(rc))
+		return -ENOENT; /* offline: the stale answer */
+	for (attempt = 0; attempt < 3 && rc == -EAGAIN; attempt++)
 		rc = mc_dir_list(v, pp);
-		if (rc != -EAGAIN)
-			break;
-	}
 	n = mc_node_find(v, path);
 	*out = n;
 	if (rc < 0) {

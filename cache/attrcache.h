@@ -6,8 +6,10 @@
 
 /* v->lock held (may be dropped and retaken to list the parent): the node
  * for path if it exists, from the attribute cache, then a fresh listing of
- * the parent, else one listing of the parent. 0 or -errno (-ENOENT). While
- * the share is unreachable, stale attributes are used. */
+ * the parent, else one listing of the parent. 0 or -errno (-ENOENT). A "no
+ * such name" older than neg_timeout_ms is asked again (a listing of the
+ * parent, or a HEAD in a directory over one page). While the share is
+ * unreachable, stale attributes and stale negative answers are used. */
 int mc_lookup(struct vfs *v, const char *path, struct mc_node **out);
 /* v->lock held: what the caller should see for n (local view for files
  * with local changes), owner defaults filled. */

@@ -84,6 +84,7 @@ void mc_dir_apply(struct vfs *v, struct mc_node *n, const struct az_stat *st, in
 	n->remote = 1;
 	n->st = *st;
 	n->attr_at = at;
+	n->removed_at = 0;
 	if (!f)
 		return;
 	if (mc_file_dirty(f)) {
@@ -132,7 +133,8 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 		c->attr_at = t0;
 		if (c->file && mc_file_dirty(c->file)) /* absent: confirmed for a new file */
 			c->file->base.valid_at = c->file->base.remote ? 0 : t0;
-		mc_node_prune(v, c);
+		if (!mc_fresh(c->removed_at, v->o.attr_timeout_ms) || c->child)
+			mc_node_prune(v, c); /* (this node's own removal stays known) */
 	}
 	d->listed_at = t0;
 	d->nentries = a->n;

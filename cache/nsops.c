@@ -23,7 +23,8 @@
 #include "fileops.h"
 #include "nodes.h"
 
-/* v->lock held: path is gone from the share (as of at). */
+/* v->lock held: path is gone from the share (as of at), removed by this
+ * node (trusted like this node's own attributes, attrcache.c). */
 static void forget(struct vfs *v, const char *path, int64_t at)
 {
 	struct mc_node *n = mc_node_find(v, path);
@@ -34,6 +35,7 @@ static void forget(struct vfs *v, const char *path, int64_t at)
 	if (n) {
 		n->remote = 0;
 		n->attr_at = at;
+		n->removed_at = at;
 	}
 }
 

@@ -183,7 +183,7 @@ static void renamed_file(struct vfs *v, struct ren *r)
 		mc_node_remove(v, fn);
 	fn = mc_node_get(v, r->from);
 	if (fn)
-		fn->attr_at = mc_now(); /* negative */
+		fn->attr_at = fn->removed_at = mc_now(); /* negative, by this node */
 }
 
 static int rename_file(struct vfs *v, struct ren *r)
@@ -275,7 +275,7 @@ static void renamed_dir(struct vfs *v, struct ren *r)
 		mc_node_remove(v, fn);
 	fn = mc_node_get(v, r->from);
 	if (fn)
-		fn->attr_at = mc_now();
+		fn->attr_at = fn->removed_at = mc_now(); /* negative, by this node */
 }
 
 static int rename_dir(struct vfs *v, struct ren *r)

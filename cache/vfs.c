@@ -46,6 +46,7 @@ void vfs_opts_defaults(struct vfs_opts *o)
 	o->default_gid = 0;
 	o->default_file_mode = 0644;
 	o->default_dir_mode = 0755;
+	o->neg_timeout_ms = MC_NEG_DEFAULT_MS;
 }
 
 int64_t mc_now(void)

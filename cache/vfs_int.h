@@ -36,6 +36,8 @@ struct mc_file;
 
 /* While the share is down, reads retry it at most this often (ms). */
 #define MC_OFFLINE_PROBE_MS 5000
+/* Default vfs_opts.neg_timeout_ms (attrcache.c). */
+#define MC_NEG_DEFAULT_MS 200
 
 struct mc_node {
 	char *path;		     /* v->lock; "" = root; rekeyed on rename */
@@ -47,6 +49,7 @@ struct mc_node {
 	int remote;		     /* v->lock; the share has it (as of attr_at) */
 	struct az_stat st;	     /* v->lock; remote attributes when remote */
 	int64_t attr_at;	     /* v->lock; when the share confirmed st/absence */
+	int64_t removed_at;	     /* v->lock; when this node removed the name, 0 none */
 	int64_t listed_at;	     /* v->lock; dirs: when listed, 0 none */
 	int listing;		     /* v->lock; a list request is in flight */
 	size_t nentries;	     /* v->lock; dirs: entries in that listing */

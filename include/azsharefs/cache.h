@@ -109,6 +109,13 @@ struct vfs_opts {
 	gid_t default_gid;
 	mode_t default_file_mode;
 	mode_t default_dir_mode;
+	/* "No such name" from the share (a listing without it, a 404) is
+	 * trusted this long (at most dir_timeout_ms; names this node removed
+	 * itself: attr_timeout_ms); after that a lookup that misses asks again
+	 * (one listing of the directory, or a HEAD), so a name created on
+	 * another node is seen within this window. 0 = always ask. Default 200
+	 * (vfs_opts_defaults). */
+	long neg_timeout_ms;
 };
 void vfs_opts_defaults(struct vfs_opts *o);
 

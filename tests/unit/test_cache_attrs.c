@@ -127,7 +127,7 @@ static void test_jupyter_save_is_four_requests(void **state)
 	for (i = 1; i <= 3; i++) {
 		char text[32];
 
-		usleep(150 * 1000); /* past conflict_slack: the check is included */
+		usleep(300 * 1000); /* past conflict_slack and the negative window */
 		snprintf(text, sizeof(text), "{v%d}", i);
 		fb_reset(&x->fb);
 		jupyter_save(x, text);
