@@ -59,8 +59,8 @@ void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat 
 /* How long "no such name" is trusted. */
 static long neg_ms(const struct vfs *v)
 {
-	long ms = v->o.neg_timeout_ms < v->o.dir_timeout_ms ? v->o.neg_timeout_ms
-							     : v->o.dir_timeout_ms;
+	long ms =
+	    v->o.neg_timeout_ms < v->o.dir_timeout_ms ? v->o.neg_timeout_ms : v->o.dir_timeout_ms;
 
 	return ms > 0 ? ms : 0;
 }

@@ -240,7 +240,8 @@ int mc_attrs_apply(struct vfs *v, struct mc_file *f)
 		f->node->attr_at = 0; /* deleted on the share meanwhile: ask again */
 	pthread_mutex_unlock(&v->lock);
 	if (rc < 0 && !mc_is_net_err(rc))
-		az_err("deferred attribute change of '%s' failed: %s; dropped", path, strerror(-rc));
+		az_err("deferred attribute change of '%s' failed: %s; dropped", path,
+		       strerror(-rc));
 	if (rc == 0 || !mc_is_net_err(rc)) {
 		mc_attrs_done(v, f);
 		rc = 0;

@@ -148,8 +148,8 @@ static int excl_done(struct vfs *v, const char *path, int flags, struct az_stat 
 
 /* O_EXCL, exclusive across nodes. 1 = the share is down and offline writes
  * are on: create locally instead. */
-static int create_exclusive(struct vfs *v, const char *path, int flags,
-			    const struct vfs_want *want, struct vfs_file **fh)
+static int create_exclusive(struct vfs *v, const char *path, int flags, const struct vfs_want *want,
+			    struct vfs_file **fh)
 {
 	struct mc_file *f = NULL;
 	struct vfs_want w;

@@ -308,7 +308,7 @@ void mc_upload_failed(struct vfs *v, struct mc_file *f, int rc)
 	pthread_mutex_unlock(&v->lock);
 	if (!need)
 		return;
-	jn_file(v, f); /* logs its own failure; the data stays in memory regardless */
+	jn_file(v, f);	/* logs its own failure; the data stays in memory regardless */
 	jn_attrs(v, f); /* or the attribute change, when only that is pending */
 	pthread_mutex_lock(&v->lock);
 	if (mc_is_net_err(rc) || v->o.writeback_delay_ms > 0)

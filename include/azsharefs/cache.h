@@ -65,12 +65,11 @@ struct vfs_backend {
 	 * attributes as the caller knows them (e.g. from the resize just before)
 	 * and the backend only updates what the write changed (ETag, mtime, the
 	 * size when the write ends past it) instead of asking the share. */
-	int (*write_range)(void *ctx, const char *path, uint64_t off, const void *buf,
-			   size_t len, struct az_stat *st);
+	int (*write_range)(void *ctx, const char *path, uint64_t off, const void *buf, size_t len,
+			   struct az_stat *st);
 	int (*create)(void *ctx, const char *path, const struct vfs_want *want,
 		      struct az_stat *st); /* empty file */
-	int (*mkdir)(void *ctx, const char *path, const struct vfs_want *want,
-		     struct az_stat *st);
+	int (*mkdir)(void *ctx, const char *path, const struct vfs_want *want, struct az_stat *st);
 	int (*unlink)(void *ctx, const char *path);
 	int (*rmdir)(void *ctx, const char *path);
 	/* Atomic rename; noreplace = fail with -EEXIST if dst exists. */
@@ -78,8 +77,8 @@ struct vfs_backend {
 	/* Sets the fields in want->mask (size = resize; see VFS_KNOWN_SIZE). */
 	int (*setattr)(void *ctx, const char *path, int is_dir, const struct vfs_want *want,
 		       struct az_stat *st);
-	int (*symlink)(void *ctx, const char *path, const char *target,
-		       const struct vfs_want *want, struct az_stat *st);
+	int (*symlink)(void *ctx, const char *path, const char *target, const struct vfs_want *want,
+		       struct az_stat *st);
 	int (*readlink)(void *ctx, const char *path, char *buf, size_t size);
 	int (*statfs)(void *ctx, uint64_t *total_bytes, uint64_t *used_bytes);
 	/* Exclusive create (O_EXCL across nodes): publishes an empty file with
@@ -94,16 +93,16 @@ struct vfs_backend {
 /* ---- the cache ---- */
 
 struct vfs_opts {
-	const char *cache_dir;       /* required; created 0700; one mount per dir */
-	long writeback_delay_ms;     /* 0 = close-to-open (upload in flush/fsync) */
-	long attr_timeout_ms;        /* attribute cache validity */
-	long dir_timeout_ms;         /* directory listing validity */
-	uint64_t cache_max_bytes;    /* LRU cap on clean data (dirty never evicted) */
-	uint64_t file_max_bytes;     /* files up to this are cached whole */
-	int upload_threads;          /* parallel background uploads */
-	long conflict_slack_ms;      /* reuse a server validation this recent as the
-	                                conflict check (docs/DESIGN.md) */
-	int offline_writes;          /* 1 = queue writes while the share is down */
+	const char *cache_dir;	  /* required; created 0700; one mount per dir */
+	long writeback_delay_ms;  /* 0 = close-to-open (upload in flush/fsync) */
+	long attr_timeout_ms;	  /* attribute cache validity */
+	long dir_timeout_ms;	  /* directory listing validity */
+	uint64_t cache_max_bytes; /* LRU cap on clean data (dirty never evicted) */
+	uint64_t file_max_bytes;  /* files up to this are cached whole */
+	int upload_threads;	  /* parallel background uploads */
+	long conflict_slack_ms;	  /* reuse a server validation this recent as the
+				     conflict check (docs/DESIGN.md) */
+	int offline_writes;	  /* 1 = queue writes while the share is down */
 	/* Defaults for entries whose owner is unknown (has_owner == 0). */
 	uid_t default_uid;
 	gid_t default_gid;
@@ -141,22 +140,21 @@ int vfs_create(struct vfs *v, const char *path, int flags, const struct vfs_want
 /* Did the data change since this node last cached it? For FUSE keep_cache. */
 int vfs_file_unchanged(struct vfs_file *fh);
 ssize_t vfs_read(struct vfs *v, struct vfs_file *fh, void *buf, size_t size, uint64_t off);
-ssize_t vfs_write(struct vfs *v, struct vfs_file *fh, const void *buf, size_t size,
-		  uint64_t off);
-int vfs_flush(struct vfs *v, struct vfs_file *fh);  /* every close() */
-int vfs_fsync(struct vfs *v, struct vfs_file *fh);  /* always uploads */
+ssize_t vfs_write(struct vfs *v, struct vfs_file *fh, const void *buf, size_t size, uint64_t off);
+int vfs_flush(struct vfs *v, struct vfs_file *fh); /* every close() */
+int vfs_fsync(struct vfs *v, struct vfs_file *fh); /* always uploads */
 int vfs_release(struct vfs *v, struct vfs_file *fh);
 
 /* fh may be NULL (path-based) or the open file (ftruncate, futimens). */
-int vfs_setattr(struct vfs *v, const char *path, struct vfs_file *fh,
-		const struct vfs_want *want, struct az_stat *st);
+int vfs_setattr(struct vfs *v, const char *path, struct vfs_file *fh, const struct vfs_want *want,
+		struct az_stat *st);
 int vfs_unlink(struct vfs *v, const char *path);
 int vfs_mkdir(struct vfs *v, const char *path, const struct vfs_want *want, struct az_stat *st);
 int vfs_rmdir(struct vfs *v, const char *path);
 #define VFS_RENAME_NOREPLACE 0x1u
 int vfs_rename(struct vfs *v, const char *from, const char *to, unsigned flags);
-int vfs_symlink(struct vfs *v, const char *target, const char *path,
-		const struct vfs_want *want, struct az_stat *st);
+int vfs_symlink(struct vfs *v, const char *target, const char *path, const struct vfs_want *want,
+		struct az_stat *st);
 int vfs_readlink(struct vfs *v, const char *path, char *buf, size_t size);
 int vfs_statfs(struct vfs *v, uint64_t *total_bytes, uint64_t *used_bytes);
 

@@ -452,8 +452,7 @@ static void test_replay_dropped_when_moved(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_jupyter_save_is_four_requests, setup,
-					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_jupyter_save_is_four_requests, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_deferred_then_applied, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_coalesced, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_mode_owner_immediate, setup, fx_teardown),
