@@ -222,7 +222,9 @@ def parse_args(argv):
                     help="size of the sequential file (default 1024, --quick 64)")
     ap.add_argument("--only", default="", help="workload keys: " +
                     ",".join(w.key for w in workloads.workloads({"large_mib": 0})))
-    ap.add_argument("--targets", default="local,passthrough,c2o,wb")
+    ap.add_argument("--targets", default="local,passthrough,c2o,wb",
+                    help="which of: local (disk), passthrough (FUSE), c2o and wb "
+                    "(azsharefs close-to-open / write-back at each latency)")
     ap.add_argument("--quick", action="store_true",
                     help="latency 10 only, 64 MiB sequential file")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per workload")
