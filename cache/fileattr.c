@@ -6,10 +6,10 @@
  * close costs one request. Its base records that no remote file existed
  * and when the share last confirmed that (the listing or negative entry
  * the lookup used), for the "name appeared meanwhile" conflict check.
- * Except O_EXCL: lock files (git's index.lock, the provisioner's) need the
- * name taken on the share before open returns, or two nodes could both
- * win; backend->create_excl publishes the empty file (-EEXIST if the name
- * is taken), and writes upload as usual (with the offline_writes and
+ * Except O_EXCL on lock files (git's index.lock; every O_EXCL name with
+ * strict_excl): they need the name taken on the share before open returns,
+ * or two nodes could both win; backend->create_excl publishes the empty
+ * file (-EEXIST if the name is taken), and writes upload as usual (with the offline_writes and
  * write-back options, a share that is down makes it a local create).
  *
  * setattr on a dirty, local-only or open-for-write file is folded into the
@@ -146,6 +146,20 @@ static int excl_done(struct vfs *v, const char *path, int flags, struct az_stat 
 	return 0;
 }
 
+/* Does this O_EXCL create take the name on the share before open returns?
+ * Lock files always do (the cross-node mutual exclusion tools rely on);
+ * other names only with strict_excl, since tar, cp and mkstemp create every
+ * file with O_EXCL and two more round trips per file would dominate them. */
+static int excl_on_share(const struct vfs *v, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (v->o.strict_excl)
+		return 1;
+	return (n > 5 && strcmp(path + n - 5, ".lock") == 0) ||
+	       (n > 4 && strcmp(path + n - 4, ".lck") == 0);
+}
+
 /* O_EXCL, exclusive across nodes. 1 = the share is down and offline writes
  * are on: create locally instead. */
 static int create_exclusive(struct vfs *v, const char *path, int flags, const struct vfs_want *want,
@@ -213,7 +227,7 @@ int vfs_create(struct vfs *v, const char *path_in, int flags, const struct vfs_w
 		rc = mc_parent_dir(v, path, &p); /* the lookup may have listed it again */
 	if (rc == 0)
 		rc = mc_check_case(v, path, NULL);
-	excl = rc == 0 && (flags & O_EXCL) && v->be.create_excl;
+	excl = rc == 0 && (flags & O_EXCL) && v->be.create_excl && excl_on_share(v, path);
 	if (rc == 0 && !excl)
 		rc = create_local(v, path, p, &f);
 	if (rc == 0 && !excl) {

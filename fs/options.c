@@ -68,6 +68,8 @@ static const struct mopt_key mopt_keys[] = {
     K("file_mode", MT_MODE, file_mode),
     K("dir_mode", MT_MODE, dir_mode),
     K("offline_writes", MT_FLAG, offline_writes),
+    K("neg_timeout", MT_SECONDS, neg_timeout_ms),
+    K("strict_excl", MT_FLAG, strict_excl),
     K("log_level", MT_LOGLEVEL, log_level),
     K("allow_other", MT_FLAG, allow_other),
 };
@@ -124,6 +126,7 @@ void mopt_defaults(struct mopt *o)
 	o->attr_timeout_ms = 2000;
 	o->dir_timeout_ms = 2000;
 	o->conflict_slack_ms = 1000;
+	o->neg_timeout_ms = 200;
 	o->cache_size = 10ull << 30;
 	o->file_cache_max = 16ull << 20;
 	o->upload_threads = 4;

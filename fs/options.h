@@ -33,6 +33,8 @@ struct mopt {
 	mode_t file_mode; /* permission bits only */
 	mode_t dir_mode;
 	int offline_writes;
+	long neg_timeout_ms; /* "no such name" trusted this long */
+	int strict_excl;     /* every O_EXCL create exclusive on the share */
 	int log_level; /* enum az_log_level */
 	int foreground;
 	int debug;

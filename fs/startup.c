@@ -229,6 +229,8 @@ void mnt_vfs_opts(const struct mopt *o, const char *cache_dir, struct vfs_opts *
 	vo->upload_threads = o->upload_threads;
 	vo->conflict_slack_ms = o->conflict_slack_ms;
 	vo->offline_writes = o->offline_writes;
+	vo->neg_timeout_ms = o->neg_timeout_ms;
+	vo->strict_excl = o->strict_excl;
 	vo->default_uid = o->uid;
 	vo->default_gid = o->gid;
 	vo->default_file_mode = o->file_mode;

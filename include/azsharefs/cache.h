@@ -115,6 +115,14 @@ struct vfs_opts {
 	 * another node is seen within this window. 0 = always ask. Default 200
 	 * (vfs_opts_defaults). */
 	long neg_timeout_ms;
+	/* O_CREAT|O_EXCL: 1 = every such create takes the name on the share
+	 * before open returns (backend->create_excl, two requests more);
+	 * 0 (default) = only lock files (names ending in ".lock" or ".lck",
+	 * git's and most tools' convention) do; other names are exclusive on
+	 * this node and checked against the share's listing, and a name that
+	 * appeared on the share meanwhile turns the upload into a conflict copy
+	 * (nothing is lost). */
+	int strict_excl;
 };
 void vfs_opts_defaults(struct vfs_opts *o);
 

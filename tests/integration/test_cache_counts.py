@@ -198,12 +198,20 @@ def test_create_write_chmod_utime_close_is_one_upload(mounts, share, emu):
     assert not ops.get("PutRange") and not ops.get("SetFileProperties"), ops
     assert _total(ops) <= 3, ops
     assert remote.read(emu, share, "new.txt") == b"payload"
-    # O_EXCL takes the name on the share before open returns (exclusive
-    # across nodes): the empty file under a temp name and a rename without
-    # replace, then the same one upload at close
+    # O_EXCL on a plain name (tar, cp, mkstemp): exclusive on this node and
+    # checked at upload, so the same single upload
     ops = _measure(emu, lambda: work("excl.txt", True))
     log("COUNT O_EXCL create+write+chmod+utime+close: %d %s" % (_total(ops), ops))
+    assert ops.get("CreateFile", 0) == 1 and not ops.get("RenameFile"), ops
+    assert not ops.get("PutRange") and not ops.get("SetFileProperties"), ops
+    assert _total(ops) <= 3, ops
+    assert remote.read(emu, share, "excl.txt") == b"payload"
+    # O_EXCL on a lock file takes the name on the share before open returns
+    # (exclusive across nodes): the empty file under a temp name and a
+    # rename without replace, then the same one upload at close
+    ops = _measure(emu, lambda: work("index.lock", True))
+    log("COUNT O_EXCL lock file create+write+chmod+utime+close: %d %s" % (_total(ops), ops))
     assert ops.get("CreateFile", 0) == 2 and ops.get("RenameFile", 0) == 1, ops
     assert not ops.get("PutRange") and not ops.get("SetFileProperties"), ops
     assert _total(ops) <= 4, ops
-    assert remote.read(emu, share, "excl.txt") == b"payload"
+    assert remote.read(emu, share, "index.lock") == b"payload"

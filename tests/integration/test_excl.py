@@ -60,8 +60,9 @@ def _race(m1, m2, name, rounds):
 
 def test_excl_race_exactly_one_wins(mounts, share, emu):
     """No cached answers on either side: both see the name free and race on
-    the share; the service's rename-without-replace picks one."""
-    fast = {"attr_timeout": 0, "dir_timeout": 0}
+    the share; the service's rename-without-replace picks one. strict_excl
+    makes a plain name (not *.lock) exclusive on the share too."""
+    fast = {"attr_timeout": 0, "dir_timeout": 0, "strict_excl": True}
     a = mounts.new(share, opts=fast)
     b = mounts.new(share, opts=fast)
     results, errors = _race(a, b, "lock", ROUNDS)
@@ -89,19 +90,19 @@ def test_excl_race_with_default_caches(mounts, share, emu):
 def test_excl_loser_sees_eexist_even_with_a_stale_listing(mounts, share, emu):
     a = mounts.new(share, opts={"attr_timeout": 30, "dir_timeout": 30})
     b = mounts.new(share)
-    assert os.listdir(a.mnt) == []                      # A: "lock" is absent (cached)
-    fd = os.open(b.path("lock"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    assert os.listdir(a.mnt) == []                      # A: "x.lock" is absent (cached)
+    fd = os.open(b.path("x.lock"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
         # B's open returned: the name is on the share already, before any write
-        assert remote.names(emu, share) == ["lock"]
+        assert remote.names(emu, share) == ["x.lock"]
         with pytest.raises(FileExistsError):
-            os.open(a.path("lock"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.open(a.path("x.lock"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.write(fd, b"B holds it")
     finally:
         os.close(fd)
-    assert read_file(a.path("lock")) == b"B holds it"
-    assert remote.read(emu, share, "lock") == b"B holds it"
-    assert oct(os.stat(a.path("lock")).st_mode & 0o777) == oct(0o600)
+    assert read_file(a.path("x.lock")) == b"B holds it"
+    assert remote.read(emu, share, "x.lock") == b"B holds it"
+    assert oct(os.stat(a.path("x.lock")).st_mode & 0o777) == oct(0o600)
 
 
 def _git(args, cwd, home, check=True):

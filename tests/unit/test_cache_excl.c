@@ -73,11 +73,11 @@ static void test_excl_empty_costs_nothing_more(void **state)
 	assert_int_equal(fx_start(x), 0);
 	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
-	assert_int_equal(vfs_create(x->v, "lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
+	assert_int_equal(vfs_create(x->v, "x.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_int_equal(vfs_flush(x->v, fh), 0);
 	assert_int_equal(vfs_release(x->v, fh), 0);
 	assert_int_equal(fb_total(&x->fb), 2);
-	s = fx_read_file(x->v, "lock", NULL);
+	s = fx_read_file(x->v, "x.lock", NULL);
 	assert_non_null(s);
 	assert_string_equal(s, "");
 	free(s);
@@ -173,7 +173,7 @@ static void test_excl_two_nodes_race(void **state)
 	assert_int_equal(vfs_init(&v2, &o2, &x->be), 0);
 	pthread_barrier_init(&go, NULL, 2);
 	for (i = 0; i < 2; i++) {
-		r[i] = (struct racer){i ? v2 : x->v, "lock", &go, ROUNDS, 0, 0, {0}};
+		r[i] = (struct racer){i ? v2 : x->v, "x.lock", &go, ROUNDS, 0, 0, {0}};
 		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
 	}
 	for (i = 0; i < 2; i++)
@@ -201,13 +201,13 @@ static void test_excl_offline(void **state)
 	assert_int_equal(fx_start(x), 0);
 	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
 	fb_set_fail_all(&x->fb, ECONNREFUSED);
-	assert_int_equal(vfs_create(x->v, "a", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
+	assert_int_equal(vfs_create(x->v, "a.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_int_equal(vfs_write(x->v, fh, "x", 1, 0), 1);
 	assert_int_equal(vfs_flush(x->v, fh), 0);
 	assert_int_equal(vfs_release(x->v, fh), 0);
 	fb_set_fail_all(&x->fb, 0);
 	fx_stop(x);
-	assert_true(fb_exists(&x->fb, "a"));
+	assert_true(fb_exists(&x->fb, "a.lock"));
 }
 
 static void test_excl_share_down_fails(void **state)
@@ -218,12 +218,12 @@ static void test_excl_share_down_fails(void **state)
 	assert_int_equal(fx_start(x), 0);
 	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
 	fb_set_fail_all(&x->fb, ECONNREFUSED);
-	assert_int_equal(vfs_create(x->v, "a", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh),
+	assert_int_equal(vfs_create(x->v, "a.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh),
 			 -ECONNREFUSED);
 	assert_null(fh);
 	fb_set_fail_all(&x->fb, 0);
 	fx_stop(x);
-	assert_false(fb_exists(&x->fb, "a"));
+	assert_false(fb_exists(&x->fb, "a.lock"));
 }
 
 /* A backend without create_excl: exclusive on this node only (as before). */
@@ -236,13 +236,49 @@ static void test_excl_without_backend_support(void **state)
 	assert_int_equal(fx_start(x), 0);
 	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
-	assert_int_equal(vfs_create(x->v, "a", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
-	assert_false(fb_exists(&x->fb, "a"));
+	assert_int_equal(vfs_create(x->v, "a.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
+	assert_false(fb_exists(&x->fb, "a.lock"));
 	assert_int_equal(vfs_write(x->v, fh, "x", 1, 0), 1);
 	assert_int_equal(vfs_flush(x->v, fh), 0);
 	assert_int_equal(vfs_release(x->v, fh), 0);
 	assert_int_equal(fb_total(&x->fb), 1);
-	assert_true(fb_exists(&x->fb, "a"));
+	assert_true(fb_exists(&x->fb, "a.lock"));
+}
+
+/* Not a lock file and no strict_excl: exclusive on this node, published at
+ * its upload like any new file (tar, cp and mkstemp create with O_EXCL). */
+static void test_excl_plain_name_stays_local(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL, *fh2 = NULL;
+
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	fb_reset(&x->fb);
+	assert_int_equal(vfs_create(x->v, "data.bin", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
+	assert_int_equal(fb_total(&x->fb), 0);
+	assert_false(fb_exists(&x->fb, "data.bin"));
+	assert_int_equal(vfs_create(x->v, "data.bin", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh2),
+			 -EEXIST);
+	assert_int_equal(vfs_write(x->v, fh, "x", 1, 0), 1);
+	assert_int_equal(vfs_flush(x->v, fh), 0);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_total(&x->fb), 1);
+	assert_true(fb_exists(&x->fb, "data.bin"));
+}
+
+/* strict_excl: every O_EXCL name is taken on the share before open returns. */
+static void test_excl_strict_plain_name_on_share(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+
+	x->o.strict_excl = 1;
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_create(x->v, "data.bin", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
+	assert_true(fb_exists(&x->fb, "data.bin"));
+	assert_int_equal(vfs_release(x->v, fh), 0);
 }
 
 int main(void)
@@ -256,6 +292,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_excl_two_nodes_race, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_excl_offline, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_excl_share_down_fails, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_excl_plain_name_stays_local, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_excl_strict_plain_name_on_share, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_excl_without_backend_support, fx_setup,
 					    fx_teardown),
 	};
