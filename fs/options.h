@@ -35,7 +35,7 @@ struct mopt {
 	int offline_writes;
 	long neg_timeout_ms; /* "no such name" trusted this long */
 	int strict_excl;     /* every O_EXCL create exclusive on the share */
-	int log_level; /* enum az_log_level */
+	int log_level;	     /* enum az_log_level */
 	int foreground;
 	int debug;
 	int single_thread;
