@@ -101,6 +101,12 @@ static int create_local(struct vfs *v, const char *path, struct mc_node *p, stru
 	/* when the share last said "no such name" */
 	f->base.valid_at = n->attr_at > p->listed_at ? n->attr_at : p->listed_at;
 	n->remote = 0;
+	/* Dirty at once, in this same v->lock hold: a local-only node must
+	 * never look clean, or a listing merged before vfs_create has made the
+	 * data file (v->lock is dropped for that) prunes the name the listing
+	 * lacks and orphans the file (ENOENT at the getattr after create, never
+	 * uploaded). Uploads and journal records wait for f->whole. */
+	mc_file_mark_dirty(v, f);
 	*out = f;
 	return 0;
 }
