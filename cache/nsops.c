@@ -148,6 +148,20 @@ static int may_create(struct vfs *v, const char *path)
 	return rc;
 }
 
+/* Normalises path_in into path (len bytes) and checks it may be created;
+ * takes v->lock for the check. */
+static int create_path(struct vfs *v, const char *path_in, char *path, size_t len)
+{
+	int rc = mc_path_norm(path_in, path, len);
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&v->lock);
+	rc = may_create(v, path);
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
 /* v->lock held: record a new remote entry. */
 static struct mc_node *created(struct vfs *v, const char *path, const struct az_stat *st,
 			       mode_t type, const struct vfs_want *want)
@@ -179,12 +193,7 @@ int vfs_mkdir(struct vfs *v, const char *path_in, const struct vfs_want *want, s
 	char path[4096];
 	int rc;
 
-	rc = mc_path_norm(path_in, path, sizeof(path));
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&v->lock);
-	rc = may_create(v, path);
-	pthread_mutex_unlock(&v->lock);
+	rc = create_path(v, path_in, path, sizeof(path));
 	if (rc < 0)
 		return rc;
 	memset(&rst, 0, sizeof(rst));
@@ -251,12 +260,7 @@ int vfs_symlink(struct vfs *v, const char *target, const char *path_in, const st
 	char path[4096];
 	int rc;
 
-	rc = mc_path_norm(path_in, path, sizeof(path));
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&v->lock);
-	rc = may_create(v, path);
-	pthread_mutex_unlock(&v->lock);
+	rc = create_path(v, path_in, path, sizeof(path));
 	if (rc < 0)
 		return rc;
 	memset(&rst, 0, sizeof(rst));
