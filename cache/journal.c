@@ -7,8 +7,13 @@
  * write-back mode or by fsync() survives a killed daemon: vfs_init replays
  * every record (vfs.c) before the mount serves anything.
  *
- * Durability: fdatasync(data file); record to journal/<id>.tmp.<n>, fsync,
- * rename over journal/<id>, fsync(journal dir) and fsync(data dir).
+ * Durability, journal_sync_ms == 0: fdatasync(data file); record to
+ * journal/<id>.tmp.<n>, fsync, rename over journal/<id>, fsync(journal
+ * dir) and fsync(data dir); removal: unlink, fsync(journal dir).
+ * journal_sync_ms > 0 (group commit, jnsync.c): the same writes and rename
+ * without any fsync; the syncer's next syncfs() covers them. A record a
+ * crash brings back after its upload finished is recognised at replay
+ * (the share holds exactly its size and mtime) and dropped.
  * Threads: any; callers serialise records of one file with f->up_lock.
  * No v->lock is held during the I/O (jn_file takes it briefly to snapshot).
  *
@@ -250,14 +255,14 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int write_tmp(const char *tmp, const char *text, size_t len)
+static int write_tmp(const char *tmp, const char *text, size_t len, int sync)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc;
 
 	if (fd < 0)
 		return -errno;
 	rc = write_all(fd, text, len);
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && sync && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;
@@ -267,25 +272,27 @@ int jn_write(struct vfs *v, const struct jn_rec *r, int data_fd)
 {
 	static unsigned long seq;
 	char text[JN_MAX], tmp[4200], dst[4200];
-	int len, rc;
+	int len, rc, sync = !jn_async(v);
 
 	len = jn_format(r, text, sizeof(text));
 	if (len < 0)
 		return len;
-	if (data_fd >= 0 && fdatasync(data_fd) < 0) {
+	if (sync && data_fd >= 0 && fdatasync(data_fd) < 0) {
 		rc = -errno;
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/%llu.tmp.%lu", v->jn_dir, (unsigned long long)r->id,
 		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
 	snprintf(dst, sizeof(dst), "%s/%llu", v->jn_dir, (unsigned long long)r->id);
-	rc = write_tmp(tmp, text, (size_t)len);
+	rc = write_tmp(tmp, text, (size_t)len, sync);
 	if (rc == 0 && rename(tmp, dst) < 0)
 		rc = -errno;
-	if (rc == 0)
+	if (rc == 0 && sync)
 		rc = fsync_dir(v->jn_dir);
-	if (rc == 0)
+	if (rc == 0 && sync)
 		rc = fsync_dir(v->data_dir);
+	if (rc == 0 && !sync)
+		jn_sync_mark(v);
 out:
 	if (rc < 0) {
 		unlink(tmp);
@@ -300,7 +307,7 @@ void jn_remove(struct vfs *v, uint64_t id)
 	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/%llu", v->jn_dir, (unsigned long long)id);
-	if (unlink(path) == 0)
+	if (unlink(path) == 0 && !jn_async(v))
 		fsync_dir(v->jn_dir);
 }
 

@@ -23,8 +23,9 @@ struct jn_rec {
 	unsigned attrs; /* 0 = data record */
 };
 
-/* Writes journal/<id> durably: fdatasync(data_fd), temp file, fsync,
- * rename, fsync of the directory. No v->lock held. 0 or -errno. */
+/* Writes journal/<id>: fdatasync(data_fd), temp file, fsync, rename, fsync
+ * of the directories; with group commit (jn_async) the same without the
+ * syncs, then jn_sync_mark. No v->lock held. 0 or -errno. */
 int jn_write(struct vfs *v, const struct jn_rec *r, int data_fd);
 /* Removes journal/<id> (durably: the directory is fsynced). */
 void jn_remove(struct vfs *v, uint64_t id);
@@ -42,5 +43,19 @@ int jn_attrs(struct vfs *v, struct mc_file *f);
 int jn_parse(const char *text, size_t len, struct jn_rec *r);
 /* Formats one record into buf; returns its length or -ENAMETOOLONG. */
 int jn_format(const struct jn_rec *r, char *buf, size_t len);
+
+/* ---- group commit (jnsync.c) ---- */
+/* At vfs_init, before anything can fail: the lock and condition. */
+void jn_sync_init(struct vfs *v);
+/* Starts the syncer if journal_sync_ms > 0. 0 or -errno. */
+int jn_sync_start(struct vfs *v);
+/* 1 when records are written without syncs (the syncer runs). */
+int jn_async(const struct vfs *v);
+/* A record or data file was written: sync within journal_sync_ms. */
+void jn_sync_mark(struct vfs *v);
+/* Waits until everything written so far is synced (no-op when sync). */
+void jn_sync_now(struct vfs *v);
+/* Stops the syncer after a last sync; closes the directory. */
+void jn_sync_stop(struct vfs *v);
 
 #endif

@@ -1,7 +1,9 @@
 /* replay.c: uploading the journal of a previous mount, at vfs_init.
  *
- * Every record in cache_dir/journal names a data file and a share path; it
- * is adopted as a dirty local file and uploaded right away with the
+ * Every record in cache_dir/journal names a data file and a share path. A
+ * record whose upload had finished (the share holds exactly its size and
+ * mtime, see already_uploaded) is dropped; any other is adopted as a dirty
+ * local file and uploaded right away with the
  * conflict check (its base was validated by a previous process, so the
  * check always asks the share). On success the record goes and the copy
  * stays as a clean cached file. On a transport error with offline_writes
@@ -176,6 +178,23 @@ static int replay_attrs(struct vfs *v, const struct jn_rec *r, struct replay *rp
 	return 0;
 }
 
+/* Did this record's upload finish before the crash (its removal was not
+ * synced yet, journal_sync_ms > 0)? The share then holds exactly the
+ * record's size and mtime (the upload set it; the service keeps 100 ns)
+ * and a version other than the record's base. One HEAD. */
+static int already_uploaded(struct vfs *v, const struct jn_rec *r, uint64_t size)
+{
+	struct az_stat st;
+
+	if (size != r->size)
+		return 0; /* written again after the record: upload what is there */
+	memset(&st, 0, sizeof(st));
+	if (mc_note(v, v->be.stat(v->be.ctx, r->path, &st)) < 0 || st.is_dir)
+		return 0;
+	return st.size == r->size && st.mtime.tv_sec == r->mtime.tv_sec &&
+	       st.mtime.tv_nsec / 100 == r->mtime.tv_nsec / 100 && !mc_base_matches(&r->base, &st);
+}
+
 static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 {
 	struct replay *rp = arg;
@@ -190,6 +209,14 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 	if (rc < 0) {
 		az_err("journal record %llu for '%s' has no usable data (%s); dropped",
 		       (unsigned long long)r->id, r->path, strerror(-rc));
+		jn_remove(v, r->id);
+		return 0;
+	}
+	if (already_uploaded(v, r, size)) {
+		az_info("journal replay: '%s' is on the share already (its upload finished "
+			"before the daemon stopped)",
+			r->path);
+		close(fd);
 		jn_remove(v, r->id);
 		return 0;
 	}

@@ -47,6 +47,7 @@ void vfs_opts_defaults(struct vfs_opts *o)
 	o->default_file_mode = 0644;
 	o->default_dir_mode = 0755;
 	o->neg_timeout_ms = MC_NEG_DEFAULT_MS;
+	o->journal_sync_ms = 100;
 }
 
 int64_t mc_now(void)
@@ -226,6 +227,7 @@ static int init_sync(struct vfs *v)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&v->wb_cond, &ca);
 	pthread_condattr_destroy(&ca);
+	jn_sync_init(v);
 	return 0;
 }
 
@@ -274,6 +276,8 @@ int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_bac
 		rc = make_dirs(v);
 	if (rc == 0)
 		rc = take_lock(v);
+	if (rc == 0)
+		rc = jn_sync_start(v);
 	if (rc == 0)
 		rc = mc_nodes_init(v);
 	if (rc == 0) {
@@ -356,6 +360,7 @@ int vfs_sync_all(struct vfs *v)
 		}
 	}
 	unref_all(v, vec, n);
+	jn_sync_now(v); /* records of failed uploads, deferred attributes */
 	return first;
 }
 
@@ -382,6 +387,7 @@ static void teardown(struct vfs *v)
 		wbc_stop(v);
 	if (v->buckets)
 		journal_rest(v);
+	jn_sync_stop(v);
 	pthread_mutex_lock(&v->lock);
 	while (v->q_head)
 		wbc_dequeue(v, v->q_head);
@@ -394,6 +400,8 @@ static void teardown(struct vfs *v)
 	pthread_cond_destroy(&v->wb_cond);
 	pthread_cond_destroy(&v->wb_idle);
 	pthread_rwlock_destroy(&v->ns_lock);
+	pthread_mutex_destroy(&v->jn_lock);
+	pthread_cond_destroy(&v->jn_cond);
 	free(v->cache_dir);
 	free(v->data_dir);
 	free(v->jn_dir);

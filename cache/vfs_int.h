@@ -128,6 +128,16 @@ struct vfs {
 	int wb_busy;		/* v->lock; uploads in flight in workers */
 	int nworkers;		/* const after init */
 	pthread_t *workers;	/* const after init */
+	/* journal group commit (jnsync.c) */
+	pthread_mutex_t jn_lock;
+	pthread_cond_t jn_cond; /* with jn_lock: records written, or stop */
+	int jn_fd;		/* const; cache_dir, for syncfs */
+	int jn_dirty;		/* jn_lock; records written since the last sync */
+	int jn_stop;		/* jn_lock */
+	uint64_t jn_gen;	/* jn_lock; bumped per write */
+	uint64_t jn_synced;	/* jn_lock; jn_gen covered by the last sync */
+	int jn_running;		/* const after init */
+	pthread_t jn_thread;	/* const after init */
 };
 
 struct vfs_file {

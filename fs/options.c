@@ -70,6 +70,7 @@ static const struct mopt_key mopt_keys[] = {
     K("offline_writes", MT_FLAG, offline_writes),
     K("neg_timeout", MT_SECONDS, neg_timeout_ms),
     K("strict_excl", MT_FLAG, strict_excl),
+    K("journal_sync", MT_SECONDS, journal_sync_ms),
     K("log_level", MT_LOGLEVEL, log_level),
     K("allow_other", MT_FLAG, allow_other),
 };
@@ -127,6 +128,7 @@ void mopt_defaults(struct mopt *o)
 	o->dir_timeout_ms = 2000;
 	o->conflict_slack_ms = 1000;
 	o->neg_timeout_ms = 200;
+	o->journal_sync_ms = 100;
 	o->cache_size = 10ull << 30;
 	o->file_cache_max = 16ull << 20;
 	o->upload_threads = 4;

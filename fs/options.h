@@ -33,9 +33,10 @@ struct mopt {
 	mode_t file_mode; /* permission bits only */
 	mode_t dir_mode;
 	int offline_writes;
-	long neg_timeout_ms; /* "no such name" trusted this long */
-	int strict_excl;     /* every O_EXCL create exclusive on the share */
-	int log_level;	     /* enum az_log_level */
+	long neg_timeout_ms;  /* "no such name" trusted this long */
+	int strict_excl;      /* every O_EXCL create exclusive on the share */
+	long journal_sync_ms; /* group commit window of write-back closes; 0 = per close */
+	int log_level;	      /* enum az_log_level */
 	int foreground;
 	int debug;
 	int single_thread;

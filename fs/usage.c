@@ -37,6 +37,8 @@ const char *mopt_usage(void)
 	       "    dir_mode=MODE          their directory mode (default 0755)\n"
 	       "    neg_timeout=SEC        trust \"no such name\" this long (default 0.2)\n"
 	       "    strict_excl            every O_CREAT|O_EXCL takes the name on the share\n"
+	       "    journal_sync=SEC       write-back closes reach the cache's disk within\n"
+	       "                           this (one syncfs, default 0.1); 0 = at each close\n"
 	       "                           first (default: only *.lock and *.lck files)\n"
 	       "    offline_writes         queue writes while the share is unreachable\n"
 	       "                           (with writeback_delay)\n"

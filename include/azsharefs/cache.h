@@ -123,6 +123,14 @@ struct vfs_opts {
 	 * appeared on the share meanwhile turns the upload into a conflict copy
 	 * (nothing is lost). */
 	int strict_excl;
+	/* Write-back closes: 0 = each close waits until its journal record and
+	 * data are on disk (fdatasync, fsync, two directory fsyncs); N > 0
+	 * (default 100) = a close writes them (the kernel holds them; a killed
+	 * daemon loses nothing) and one syncfs() of the cache's filesystem
+	 * makes everything written meanwhile durable at most N ms later (group
+	 * commit). A power cut can then lose the last N ms of write-back closes
+	 * (never an fsync(): that always uploads). docs/DESIGN.md. */
+	long journal_sync_ms;
 };
 void vfs_opts_defaults(struct vfs_opts *o);
 

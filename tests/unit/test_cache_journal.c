@@ -194,6 +194,117 @@ static void test_replay_uses_current_data(void **state)
 	assert_int_equal(access(path, F_OK), -1); /* swept */
 }
 
+/* A record of the journal code itself, in x->dir (no vfs running). */
+static void put_record(struct fx *x, const struct jn_rec *r, const char *data)
+{
+	char path[4200], jdir[4200];
+	struct vfs fake;
+
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	mkdir(jdir, 0700);
+	snprintf(path, sizeof(path), "%s/data", x->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/data/%llu", x->dir, (unsigned long long)r->id);
+	write_text(path, data);
+	memset(&fake, 0, sizeof(fake));
+	fake.jn_dir = jdir;
+	fake.data_dir = jdir; /* only fsynced */
+	assert_int_equal(jn_write(&fake, r, -1), 0);
+}
+
+/* The upload of a record finished but the record's removal was not synced
+ * before the crash (group commit): the share holds exactly the record's
+ * size and mtime, so replay drops it: no upload, no conflict copy. A
+ * record whose remote moved to something else still makes a conflict
+ * copy (the check is not "any change"). */
+static void test_replay_already_uploaded(void **state)
+{
+	struct fx *x = *state;
+	struct fb_ent *e;
+	struct jn_rec r;
+	char path[4200];
+
+	fb_put(&x->fb, "done.txt", "hello", 5);
+	fb_put(&x->fb, "other.txt", "HELLO", 5);
+	memset(&r, 0, sizeof(r));
+	r.id = 4;
+	r.size = 5;
+	r.mode = 0100644;
+	r.has_owner = 1;
+	r.base.remote = 1;
+	snprintf(r.base.etag, sizeof(r.base.etag), "\"0xDEAD\"");
+	pthread_mutex_lock(&x->fb.lock);
+	e = fb_find(&x->fb, "done.txt");
+	r.mtime = e->mtime;
+	r.mtime.tv_nsec -= r.mtime.tv_nsec % 100; /* the service keeps 100 ns */
+	e->mtime = r.mtime;
+	pthread_mutex_unlock(&x->fb.lock);
+	snprintf(r.path, sizeof(r.path), "done.txt");
+	put_record(x, &r, "hello");
+	r.id = 5;
+	r.mtime.tv_sec -= 60; /* other.txt: same size, another mtime */
+	snprintf(r.path, sizeof(r.path), "other.txt");
+	put_record(x, &r, "mine!");
+	fb_reset(&x->fb);
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 1); /* other.txt's conflict copy */
+	assert_int_equal(fb_count_prefix(&x->fb, "done.txt.conflict-"), 0);
+	assert_int_equal(fb_count_prefix(&x->fb, "other.txt.conflict-"), 1);
+	snprintf(path, sizeof(path), "%s/journal/4", x->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/data/4", x->dir);
+	assert_int_equal(access(path, F_OK), -1); /* swept */
+	snprintf(path, sizeof(path), "%s/journal/5", x->dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static int synced(void *arg)
+{
+	struct vfs *v = arg;
+	int ok;
+
+	pthread_mutex_lock(&v->jn_lock);
+	ok = v->jn_gen > 0 && v->jn_synced == v->jn_gen;
+	pthread_mutex_unlock(&v->jn_lock);
+	return ok;
+}
+
+static int count_records(struct fx *x)
+{
+	char jdir[4200];
+
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	return fb_count_files(jdir);
+}
+
+/* Group commit: a write-back close writes its record at once (a killed
+ * daemon finds it) and the syncer covers it within journal_sync_ms;
+ * journal_sync=0 keeps the synchronous path. */
+static void test_group_commit(void **state)
+{
+	struct fx *x = *state;
+	int64_t t0;
+
+	x->o.writeback_delay_ms = 60000;
+	x->o.journal_sync_ms = 50;
+	assert_int_equal(fx_start(x), 0);
+	assert_true(jn_async(x->v));
+	t0 = fb_ms();
+	assert_int_equal(fx_write_file(x->v, "a", "one", 3), 0);
+	assert_int_equal(fx_write_file(x->v, "b", "two", 3), 0);
+	assert_int_equal(count_records(x), 2);
+	assert_true(fb_wait(synced, x->v, 5000));
+	assert_true(fb_ms() - t0 >= 40); /* one sync for both, after the window */
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 0);
+	fx_stop(x); /* unmount uploads and removes the records */
+	assert_int_equal(count_records(x), 0);
+	x->o.journal_sync_ms = 0;
+	assert_int_equal(fx_start(x), 0);
+	assert_false(jn_async(x->v));
+	assert_int_equal(fx_write_file(x->v, "c", "three", 5), 0);
+	assert_int_equal(count_records(x), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +313,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_rejects),
 	    cmocka_unit_test_setup_teardown(test_corrupt_record_kept, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_uses_current_data, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_already_uploaded, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
