@@ -65,7 +65,7 @@ def _hmac(key, text):
 
 def canonical_headers(req):
     items = {}
-    for name, value in req.headers.items():
+    for name, value in req.header_items:
         low = name.lower()
         if low.startswith("x-ms-"):
             items.setdefault(low, []).append(value.strip())

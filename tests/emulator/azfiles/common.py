@@ -205,7 +205,7 @@ def touch(e, now, write=False):
 # ---------------- metadata ----------------
 def metadata(req):
     meta = {}
-    for name, value in req.headers.items():
+    for name, value in req.header_items:
         if name.lower().startswith("x-ms-meta-"):
             meta[name[10:]] = value.strip()
     names.check_metadata(meta)

@@ -111,7 +111,7 @@ def create_file(ctx, req):
         ctx.store.save_entry(sh, e)
     else:
         e = ctx.store.add_entry(sh, parent, req.comps[-1], False, props)
-    ctx.store.replace_content(sh, e, size, body)
+    ctx.store.replace_content(sh, e, size, body, new=existing is None)
     hdrs = common.etag_headers(e.p) + [("x-ms-request-server-encrypted", "true")]
     if body:
         hdrs.append(("Content-MD5", md5_b64(body)))

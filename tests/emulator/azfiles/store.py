@@ -93,6 +93,7 @@ class Store:
         self.db.commit()
         self.shares = {}
         self.next_counter = 1
+        self._made_dirs = set()  # share dirs made (or found) by this process
         self._load()
 
     # ---------- loading and saving ----------
@@ -162,6 +163,7 @@ class Store:
         self.db.execute("DELETE FROM entries WHERE share=?", (name,))
         self._commit()
         d = self._share_dir(name)
+        self._made_dirs.discard(d)
         if os.path.isdir(d):
             for f in os.listdir(d):
                 os.unlink(os.path.join(d, f))
@@ -222,11 +224,21 @@ class Store:
     def data_path(self, sh, e):
         return os.path.join(self._share_dir(sh.name), "%d" % e.id)
 
-    def replace_content(self, sh, e, size, body):
-        """New content: `body` at offset 0, sparse up to `size`."""
-        os.makedirs(self._share_dir(sh.name), exist_ok=True)
+    def _make_share_dir(self, sh):
+        """makedirs once per share and process (a syscall or two saved per write)."""
+        d = self._share_dir(sh.name)
+        if d not in self._made_dirs:
+            os.makedirs(d, exist_ok=True)
+            self._made_dirs.add(d)
+
+    def replace_content(self, sh, e, size, body, new=False):
+        """New content: `body` at offset 0, sparse up to `size`. An existing
+        file's bytes are replaced through a temp file + os.replace (a Get File
+        streaming the old bytes keeps them); a `new` entry's file (a fresh id,
+        so no reader can hold it) is written in place."""
+        self._make_share_dir(sh)
         path = self.data_path(sh, e)
-        tmp = path + ".tmp"
+        tmp = path if new else path + ".tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             if body:
@@ -234,10 +246,11 @@ class Store:
             os.ftruncate(fd, size)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        if not new:
+            os.replace(tmp, path)
 
     def _open_rw(self, sh, e):
-        os.makedirs(self._share_dir(sh.name), exist_ok=True)
+        self._make_share_dir(sh)
         return os.open(self.data_path(sh, e), os.O_RDWR | os.O_CREAT, 0o600)
 
     def write_range(self, sh, e, offset, data):

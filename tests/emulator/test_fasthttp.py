@@ -1,0 +1,69 @@
+"""azfiles/fasthttp.py builds exactly the message the stdlib parser builds."""
+import email.parser
+import http.client
+import io
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from azfiles import fasthttp  # noqa: E402
+
+CASES = [
+    b"Host: x\r\nContent-Length: 5\r\n\r\n",
+    b"Host: x\r\nx-ms-meta-A:  padded value  \r\nX-MS-META-a: second\r\n\r\n",
+    b"Host:x\r\nEmpty:\r\nTabbed:\t\tv\r\n\r\n",
+    b"Host: x\nLF-Only: yes\n\n",
+    b"\r\n",
+    b"Latin: caf\xe9\r\n\r\n",
+    b"Colon: a:b:c\r\n\r\n",
+    # these take the slow path; the result must still be the same
+    b"Folded: a\r\n  continued\r\n\r\n",
+    b"Bare: a\rb\r\n\r\n",
+    b"Bad Name: v\r\nAfter: x\r\n\r\n",
+    b": no name\r\nX: y\r\n\r\n",
+    b"From someone\r\nX: y\r\n\r\n",
+    b"Content-Type: multipart/mixed; boundary=zz\r\n\r\n",
+    b"Content-Type: message/rfc822\r\n\r\n",
+    b"Truncated: at eof",
+]
+
+
+def _std(data):
+    lines = http.client._read_headers(io.BytesIO(data))
+    return email.parser.Parser(_class=http.client.HTTPMessage).parsestr(
+        b"".join(lines).decode("iso-8859-1"))
+
+
+def _state(msg):
+    d = dict(vars(msg))
+    d["defects"] = [type(x).__name__ for x in d.get("defects", [])]
+    d.pop("policy", None)
+    if isinstance(d.get("_payload"), list):
+        d["_payload"] = [_state(m) for m in d["_payload"]]
+    return d, msg.items(), msg.policy is _std(b"\r\n").policy
+
+
+@pytest.mark.parametrize("data", CASES)
+def test_same_message_as_stdlib(data):
+    fast = fasthttp.parse_headers(io.BytesIO(data + b"BODY"))
+    std = _std(data + b"BODY")
+    assert type(fast) is type(std)
+    assert _state(fast) == _state(std)
+
+
+def test_fast_path_taken_for_plain_lines():
+    lines = http.client._read_headers(io.BytesIO(CASES[1]))
+    assert fasthttp._fast(lines, http.client.HTTPMessage) is not None
+    for data in CASES[7:]:
+        lines = http.client._read_headers(io.BytesIO(data))
+        assert fasthttp._fast(lines, http.client.HTTPMessage) is None, data
+
+
+def test_limits_kept():
+    with pytest.raises(http.client.LineTooLong):
+        fasthttp.parse_headers(io.BytesIO(b"X: " + b"a" * 70000 + b"\r\n\r\n"))
+    many = b"".join(b"H%d: v\r\n" % i for i in range(150)) + b"\r\n"
+    with pytest.raises(http.client.HTTPException):
+        fasthttp.parse_headers(io.BytesIO(many))
