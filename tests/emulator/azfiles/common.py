@@ -4,6 +4,7 @@ x-ms-file-* response headers. Called with the store lock held.
 """
 import base64
 import binascii
+import functools
 import hashlib
 import re
 
@@ -40,10 +41,12 @@ class Resp:
 
 
 # ---------------- permissions ----------------
+@functools.lru_cache(maxsize=1024)   # pure; cached to save CPU per create
 def _h64(text):
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
+@functools.lru_cache(maxsize=1024)   # pure; cached to save CPU per create
 def valid_sddl(s):
     if not s or not SDDL_RE.match(s):
         return False

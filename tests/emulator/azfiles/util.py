@@ -8,6 +8,7 @@ _lock).
 """
 import calendar
 import email.utils
+import functools
 import re
 import threading
 import time
@@ -31,16 +32,29 @@ def now_ticks():
     return time.time_ns() // 100
 
 
+# The formatting and parsing helpers below are pure functions of their
+# argument; the small caches (functools.lru_cache, thread-safe) only save
+# CPU: a request formats the same few seconds over and over.
+@functools.lru_cache(maxsize=1024)
+def _iso_secs(secs):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+
+
 def iso7(ticks):
     """2023-06-07T22:53:14.1518768Z"""
     secs, frac = divmod(int(ticks), TICKS_PER_SEC)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%07dZ" % frac
+    return _iso_secs(secs) + ".%07dZ" % frac
+
+
+@functools.lru_cache(maxsize=1024)
+def _rfc1123_secs(secs):
+    return email.utils.formatdate(secs, usegmt=True)
 
 
 def rfc1123(ticks=None):
     if ticks is None:
         ticks = now_ticks()
-    return email.utils.formatdate(int(ticks) // TICKS_PER_SEC, usegmt=True)
+    return _rfc1123_secs(int(ticks) // TICKS_PER_SEC)
 
 
 def parse_iso(value):
@@ -67,6 +81,7 @@ def parse_sas_time(value):
     return parse_iso(v)
 
 
+@functools.lru_cache(maxsize=256)
 def parse_http_date(value):
     try:
         t = email.utils.parsedate_to_datetime(value)
