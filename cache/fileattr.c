@@ -417,8 +417,8 @@ static enum sa_how setattr_how(const struct vfs *v, struct mc_node *n, struct mc
 {
 	if (f && (f->orphan || !n))
 		return SA_LOCAL;
-	if (is_dir)
-		return SA_BACKEND;
+	if (is_dir) /* tar's chown/chmod to what mkdir gave: nothing to send */
+		return is_noop(v, n, w) ? SA_NOOP : SA_BACKEND;
 	if (fh && fh->stream)
 		return SA_STREAM;
 	if (f && (mc_file_dirty(f) || !n->remote || (f->writers > 0 && f->whole)))

@@ -8,7 +8,10 @@
  * read): a HEAD, or, in a directory of at most 256 entries not listed
  * within conflict_slack_ms, a listing (same count, more answers: the new
  * name of a save that follows needs no check of its own). No earlier
- * answer is reused: it may predate another node's close. O_TRUNC needs no
+ * answer is reused: it may predate another node's close. In write-back
+ * mode (other nodes' changes are promised after their delay anyway) an
+ * open trusts attributes validated within attr_timeout: a hot re-open
+ * costs nothing. O_TRUNC needs no
  * download, and no HEAD when the attributes are fresh. Files are
  * downloaded lazily on the first read or write.
  * Write-back (delay > 0): vfs_flush journals the file durably and queues
@@ -139,6 +142,15 @@ static int revalidate_by_listing(struct vfs *v, struct vfs_file *fh, const char 
 	return rc == -EAGAIN ? 1 : rc;
 }
 
+/* v->lock held: write-back mode, and fh's attributes are fresh. */
+static int open_trusts_attrs(const struct vfs *v, const struct vfs_file *fh)
+{
+	const struct mc_node *n = fh->file->node;
+
+	return v->o.writeback_delay_ms > 0 && n && n->remote && !fh->file->stale &&
+	       fh->file->whole && mc_fresh(n->attr_at, v->o.attr_timeout_ms);
+}
+
 /* A cached clean copy: one request tells whether it is still current. */
 static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 {
@@ -146,10 +158,13 @@ static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 	int rc, skip;
 
 	pthread_mutex_lock(&v->lock);
-	/* the share is down: serve the copy without waiting. Otherwise always
-	 * ask: even a listing a moment ago may predate another node's close
-	 * that happened before this open started (close-to-open). */
-	skip = mc_offline_recent(v);
+	/* the share is down: serve the copy without waiting. Close-to-open:
+	 * otherwise always ask: even a listing a moment ago may predate
+	 * another node's close that happened before this open started.
+	 * Write-back mode promises other nodes' changes only after their
+	 * delay, so there attributes validated within attr_timeout are
+	 * trusted (like NFS's actimeo with nocto, or cifs without a lease). */
+	skip = mc_offline_recent(v) || open_trusts_attrs(v, fh);
 	pthread_mutex_unlock(&v->lock);
 	if (skip) {
 		fh->unchanged = 1;

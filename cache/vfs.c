@@ -39,7 +39,7 @@ void vfs_opts_defaults(struct vfs_opts *o)
 	o->dir_timeout_ms = 2000;
 	o->cache_max_bytes = 10ull << 30;
 	o->file_max_bytes = 16ull << 20;
-	o->upload_threads = 4;
+	o->upload_threads = 16;
 	o->conflict_slack_ms = 1000;
 	o->offline_writes = 0;
 	o->default_uid = 0;

@@ -131,7 +131,7 @@ void mopt_defaults(struct mopt *o)
 	o->journal_sync_ms = 100;
 	o->cache_size = 10ull << 30;
 	o->file_cache_max = 16ull << 20;
-	o->upload_threads = 4;
+	o->upload_threads = 16;
 	o->uid = 0;
 	o->gid = 0;
 	o->file_mode = 0644;

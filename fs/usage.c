@@ -30,7 +30,7 @@ const char *mopt_usage(void)
 	       "    conflict_slack=SEC     reuse a recent check as the conflict check (default 1)\n"
 	       "    cache_size=SIZE        local cache size (default 10G)\n"
 	       "    file_cache_max=SIZE    files up to this size are cached whole (default 16M)\n"
-	       "    upload_threads=N       parallel uploads (default 4)\n"
+	       "    upload_threads=N       parallel uploads (default 16)\n"
 	       "    ca_file=FILE           CA bundle for TLS (default: system)\n"
 	       "    uid=USER, gid=GROUP    owner of entries written by other clients (default 0)\n"
 	       "    file_mode=MODE         their file mode (default 0644)\n"

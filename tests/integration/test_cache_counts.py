@@ -80,6 +80,52 @@ def test_reopen_unchanged_cached_file(mounts, share, emu):
     assert ops.get("GetFile", 0) == 0, "unchanged data must not be downloaded again"
 
 
+def test_reopen_writeback_hot_is_free(mounts, share, emu):
+    # Write-back mode trusts attributes validated within attr_timeout on
+    # open (other nodes' changes are promised only after their delay): a
+    # hot re-read of many files costs nothing; once the attributes expire
+    # an open asks again and sees another node's change.
+    m = mounts.new(share, opts={"writeback_delay": 1, "attr_timeout": 2, "dir_timeout": 2})
+    remote.mkdir(emu, share, "hot")
+    names = ["f%02d" % i for i in range(20)]
+    for n in names:
+        remote.write(emu, share, "hot/" + n, n.encode() * 100)
+    for n in names:
+        assert read_file(m.path("hot/" + n)) == n.encode() * 100
+
+    def reread():
+        for _ in range(3):
+            for n in names:
+                read_file(m.path("hot/" + n))
+    ops = _measure(emu, reread)
+    log("COUNT write-back hot re-read of 20 files x3: %d %s" % (_total(ops), ops))
+    assert _total(ops) == 0, ops
+    remote.write(emu, share, "hot/f00", b"changed elsewhere")
+    time.sleep(2.5)
+    assert read_file(m.path("hot/f00")) == b"changed elsewhere"
+
+
+def test_tar_directory_attrs_that_change_nothing_are_free(mounts, share, emu):
+    # tar sets owner, mode and times of each directory after its members;
+    # owner and mode equal to what mkdir gave cost nothing, the times one
+    # request
+    m = mounts.new(share)
+    d = m.path("t")
+    os.mkdir(d, 0o755)
+    st = os.stat(d)
+
+    def tar_like():
+        os.chown(d, st.st_uid, st.st_gid)
+        os.chmod(d, 0o755)
+        os.utime(d, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    ops = _measure(emu, tar_like)
+    log("COUNT directory chown+chmod (no change)+utime: %d %s" % (_total(ops), ops))
+    assert ops.get("SetDirectoryProperties", 0) == 1 and _total(ops) == 1, ops
+    assert os.stat(d).st_mtime_ns == 1_600_000_000_000_000_000
+    ops = _measure(emu, lambda: os.chmod(d, 0o700))
+    assert ops.get("SetDirectoryProperties", 0) == 1, ops
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_ls_l_of_10000_entries_is_listing_pages_only(mounts, big_tree, emu):

@@ -580,6 +580,38 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(fb_count_prefix(&x->fb, "s/t0-0.conflict"), 0);
 }
 
+/* Write-back mode: a re-open within attr_timeout trusts the attributes (no
+ * request, the copy is served); once they expire the open asks again and
+ * sees another node's change. Close-to-open keeps asking every time
+ * (test_cache_file.c, test_reopen_unchanged). */
+static void test_wb_hot_reopen_free(void **state)
+{
+	struct fx *x = *state;
+	char *s;
+	int i;
+
+	x->o.writeback_delay_ms = 100;
+	x->o.attr_timeout_ms = 300;
+	fb_put(&x->fb, "f", "hello", 5);
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	assert_string_equal(s, "hello");
+	free(s);
+	fb_reset(&x->fb);
+	for (i = 0; i < 20; i++) {
+		s = fx_read_file(x->v, "f", NULL);
+		assert_string_equal(s, "hello");
+		free(s);
+	}
+	assert_int_equal(fb_total(&x->fb), 0);
+	fb_put(&x->fb, "f", "HELLO", 5); /* another node */
+	usleep(350 * 1000);
+	s = fx_read_file(x->v, "f", NULL);
+	assert_string_equal(s, "HELLO");
+	free(s);
+	assert_true(fb_total(&x->fb) >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +639,7 @@ int main(void)
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_eviction_keeps_dirty, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_writers, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_wb_hot_reopen_free, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

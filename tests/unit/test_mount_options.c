@@ -55,7 +55,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.conflict_slack_ms, 1000);
 	assert_true(o.cache_size == (10ull << 30));
 	assert_true(o.file_cache_max == (16ull << 20));
-	assert_int_equal(o.upload_threads, 4);
+	assert_int_equal(o.upload_threads, 16);
 	assert_int_equal(o.file_mode, 0644);
 	assert_int_equal(o.dir_mode, 0755);
 	assert_int_equal(o.offline_writes, 0);

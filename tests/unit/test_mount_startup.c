@@ -191,7 +191,7 @@ static void test_vfs_opts(void **state)
 	assert_int_equal(vo.attr_timeout_ms, 2000);
 	assert_int_equal(vo.dir_timeout_ms, 2000);
 	assert_true(vo.file_max_bytes == 16ull << 20);
-	assert_int_equal(vo.upload_threads, 4);
+	assert_int_equal(vo.upload_threads, 16);
 	assert_int_equal(vo.offline_writes, 1);
 	assert_int_equal(vo.default_uid, 33);
 	assert_int_equal(vo.default_file_mode, 0600);
