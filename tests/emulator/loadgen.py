@@ -186,12 +186,14 @@ def run(a, host, port, pid=None):
             else:
                 raise LoadError("unknown phase %r (create, head, list)" % phase)
             cpu0 = cpu_seconds(pid) if pid else None
+            own0 = time.process_time()
             dt = run_phase(conns, jobs)
+            own = (time.process_time() - own0) * 1000.0 / n
             cpu1 = cpu_seconds(pid) if pid else None
             results.append((phase, n, dt))
-            cpu = ""
+            cpu = "  cpu ms/req: client %.2f" % own
             if cpu0 is not None and cpu1 is not None:
-                cpu = "  server cpu %.2f ms/req" % ((cpu1 - cpu0) * 1000.0 / n)
+                cpu += " server %.2f" % ((cpu1 - cpu0) * 1000.0 / n)
             print("%-7s %6d requests  %7.2f s  %8.1f req/s  (%d threads)%s"
                   % (phase, n, dt, n / dt, a.threads, cpu), flush=True)
         conns[0].request("DELETE", share, [("restype", "share")], want=202)

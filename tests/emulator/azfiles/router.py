@@ -4,11 +4,16 @@ Turns method + URL (path-style /account/share/path or host-style
 Host: account.file.<suffix> with /share/path) + restype/comp into the REST
 operation name (CreateFile, PutRange, ...). The name is known before
 authentication so that stats, faults and SAS permission checks can use it.
-No state, no locks.
+No state but a bounded cache of lower-cased header names; no locks.
 """
 from urllib.parse import unquote_to_bytes
 
 from .errors import StorageError, invalid_query
+
+# header name -> lower case, for the constant names the modules ask for
+# (bounded; concurrent writers store the same value, so no lock is needed)
+_LOWER = {}
+_LOWER_MAX = 512
 
 
 class Req:
@@ -48,7 +53,12 @@ class Req:
         return vals[-1] if vals else default
 
     def h(self, name, default=None):
-        v = self._first.get(name.lower())
+        low = _LOWER.get(name)
+        if low is None:
+            low = name.lower()
+            if len(_LOWER) < _LOWER_MAX:
+                _LOWER[name] = low
+        v = self._first.get(low)
         return default if v is None else v
 
 

@@ -89,6 +89,8 @@ class Dropped(Exception):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 300
+    # read buffer: a request with a small body usually arrives in one recv()
+    rbufsize = 64 * 1024
     # Small replies go out in one send() (_end_headers_with); larger bodies
     # follow the headers in a second one, and without TCP_NODELAY Nagle would
     # hold that back until the client's delayed ACK (40 ms) on kept-alive
