@@ -22,6 +22,9 @@ struct jn_rec {
 	struct timespec mtime;
 	unsigned attrs; /* 0 = data record */
 };
+/* attrs of a directory record: a directory made in write-back mode and not
+ * yet on the share (pendir.c); mode/uid/gid/mtime are its attributes. */
+#define JN_DIR 0x8000u
 
 /* Writes journal/<id>: fdatasync(data_fd), temp file, fsync, rename, fsync
  * of the directories; with group commit (jn_async) the same without the

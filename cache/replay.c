@@ -1,6 +1,9 @@
 /* replay.c: uploading the journal of a previous mount, at vfs_init.
  *
- * Every record in cache_dir/journal names a data file and a share path. A
+ * Directory records (write-back mkdirs not yet on the share, pendir.c) go
+ * first, parents before children; a missing parent without a record of its
+ * own is made with the mount's default attributes. Every other record in
+ * cache_dir/journal names a data file and a share path. A
  * record whose upload had finished (the share holds exactly its size and
  * mtime, see already_uploaded) is dropped; any other is adopted as a dirty
  * local file and uploaded right away with the
@@ -202,6 +205,8 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 	uint64_t size = 0;
 	int fd = -1, rc;
 
+	if (r->attrs & JN_DIR)
+		return 0; /* the first pass made it */
 	if (r->attrs)
 		return replay_attrs(v, r, rp);
 
@@ -294,10 +299,129 @@ uint64_t mc_replay_max_id(struct vfs *v)
 	return max;
 }
 
+/* ---- directories made in write-back mode (pendir.c), before files ---- */
+
+struct dir_recs {
+	struct jn_rec *r;
+	size_t n, cap;
+};
+
+static int collect_dir(struct vfs *v, const struct jn_rec *r, void *arg)
+{
+	struct dir_recs *d = arg;
+
+	(void)v;
+	if (!(r->attrs & JN_DIR))
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct jn_rec *nr = realloc(d->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		d->r = nr;
+		d->cap = cap;
+	}
+	d->r[d->n++] = *r;
+	return 0;
+}
+
+static int depth(const char *p)
+{
+	int n = 0;
+
+	for (; *p; p++)
+		n += *p == '/';
+	return n;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+	return depth(((const struct jn_rec *)a)->path) - depth(((const struct jn_rec *)b)->path);
+}
+
+/* Creates path's missing parents with the mount's default attributes (their
+ * own records were lost; one of ours needs them). */
+static int make_parents(struct vfs *v, const char *path)
+{
+	struct vfs_want w;
+	struct az_stat st;
+	char pp[4096];
+	int rc;
+
+	if (mc_path_parent(path, pp, sizeof(pp)) < 0 || !pp[0])
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
+	w.mode = S_IFDIR | (v->o.default_dir_mode & 07777);
+	w.uid = v->o.default_uid;
+	w.gid = v->o.default_gid;
+	rc = v->real.mkdir(v->real.ctx, pp, &w, &st);
+	if (rc == -ENOENT) {
+		rc = make_parents(v, pp);
+		if (rc == 0)
+			rc = v->real.mkdir(v->real.ctx, pp, &w, &st);
+	}
+	return rc == -EEXIST ? 0 : rc;
+}
+
+static void replay_dir(struct vfs *v, const struct jn_rec *r, struct replay *rp)
+{
+	struct vfs_want w;
+	struct az_stat st;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID | VFS_SET_MTIME;
+	w.mode = S_IFDIR | (r->mode & 07777);
+	w.uid = r->uid;
+	w.gid = r->gid;
+	w.mtime = r->mtime;
+	rc = mc_note(v, v->real.mkdir(v->real.ctx, r->path, &w, &st));
+	if (rc == -ENOENT) {
+		rc = mc_note(v, make_parents(v, r->path));
+		if (rc == 0)
+			rc = mc_note(v, v->real.mkdir(v->real.ctx, r->path, &w, &st));
+	}
+	if (rc == -EEXIST)
+		rc = 0; /* made by an earlier replay, or elsewhere: its attributes stand */
+	if (rc < 0 && mc_is_net_err(rc)) {
+		rp->failed++;
+		if (!v->o.offline_writes && !rp->fatal)
+			rp->fatal = rc;
+		az_err("journal replay: directory '%s' not made: %s; kept in the journal", r->path,
+		       strerror(-rc));
+		return;
+	}
+	if (rc < 0)
+		az_err("journal replay: directory '%s' not made: %s; dropped", r->path,
+		       strerror(-rc));
+	else
+		rp->done++;
+	jn_remove(v, r->id);
+}
+
+static int replay_dirs(struct vfs *v, struct replay *rp)
+{
+	struct dir_recs d = {0};
+	int rc = jn_scan(v, collect_dir, &d);
+	size_t i;
+
+	if (rc == 0 && d.n)
+		qsort(d.r, d.n, sizeof(*d.r), by_depth);
+	for (i = 0; rc == 0 && i < d.n; i++)
+		replay_dir(v, &d.r[i], rp);
+	free(d.r);
+	return rc;
+}
+
 int mc_replay(struct vfs *v)
 {
 	struct replay rp = {0};
-	int rc = jn_scan(v, replay_one, &rp);
+	int rc = replay_dirs(v, &rp);
+
+	if (rc == 0)
+		rc = jn_scan(v, replay_one, &rp);
 
 	if (rc == 0)
 		sweep_data(v, &rp);

@@ -27,6 +27,7 @@
 #include "filecache.h"
 #include "journal.h"
 #include "nodes.h"
+#include "pendir.h"
 #include "replay.h"
 #include "upload.h"
 #include "writeback.h"
@@ -269,6 +270,7 @@ int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_bac
 		return -ENOMEM;
 	v->lock_fd = -1;
 	v->be = *be;
+	v->real = *be;
 	init_sync(v);
 	set_host(v);
 	rc = init_opts(v, opts);
@@ -278,6 +280,8 @@ int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_bac
 		rc = take_lock(v);
 	if (rc == 0)
 		rc = jn_sync_start(v);
+	if (rc == 0)
+		rc = pd_start(v);
 	if (rc == 0)
 		rc = mc_nodes_init(v);
 	if (rc == 0) {
@@ -346,6 +350,7 @@ int vfs_sync_all(struct vfs *v)
 	size_t n, i;
 	int rc, first = 0;
 
+	first = pd_flush_all(v); /* empty new directories too */
 	pthread_mutex_lock(&v->lock);
 	collect_dirty(v, 0, &vec, &n);
 	pthread_mutex_unlock(&v->lock);
@@ -387,6 +392,7 @@ static void teardown(struct vfs *v)
 		wbc_stop(v);
 	if (v->buckets)
 		journal_rest(v);
+	pd_stop(v);
 	jn_sync_stop(v);
 	pthread_mutex_lock(&v->lock);
 	while (v->q_head)
