@@ -350,7 +350,9 @@ static int w_mkdir(void *ctx, const char *path, const struct vfs_want *want, str
 	struct pd_ent *e = calloc(1, sizeof(*e));
 	int rc;
 
-	if (!e || !(e->path = strdup(path))) {
+	if (e)
+		e->path = strdup(path);
+	if (!e || !e->path) {
 		free(e);
 		return -ENOMEM;
 	}
