@@ -87,8 +87,8 @@ static int snapshot(const struct vfs *v, struct mc_file *f, struct up_snap *s)
 
 /* A new file's name: while its directory lists in one page, one listing
  * confirms the name is still free, for every other new name there as well
- * (an untar or a burst of creates costs one request per second, not one per
- * file). Returns 1 when not applicable (then a HEAD decides). */
+ * (an untar or a burst of creates costs one request per conflict_slack_ms,
+ * not one per file). Returns 1 when not applicable (then a HEAD decides). */
 static int check_new_by_listing(struct vfs *v, const struct up_snap *s, int *conflict,
 				struct az_stat *rst, int *have_rst)
 {
@@ -100,8 +100,16 @@ static int check_new_by_listing(struct vfs *v, const struct up_snap *s, int *con
 		return 1;
 	pthread_mutex_lock(&v->lock);
 	p = mc_node_find(v, pp);
-	if (p && p->listed_at && !p->listing && p->nentries < MC_LIST_PAGE)
-		rc = mc_dir_list(v, pp);
+	if (p && p->listed_at && p->nentries < MC_LIST_PAGE) {
+		/* listed within conflict_slack_ms: that answer is the check (as
+		 * for a base validated that recently); one in flight: wait for
+		 * it rather than send a HEAD per file (16 workers upload one
+		 * directory's files at once) */
+		if (p->listing || !mc_fresh(p->listed_at, v->o.conflict_slack_ms))
+			rc = mc_dir_list(v, pp);
+		else
+			rc = 0;
+	}
 	if (rc == 0) {
 		n = mc_node_find(v, s->path);
 		if (n && n->remote) {

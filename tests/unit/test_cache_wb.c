@@ -612,6 +612,31 @@ static void test_wb_hot_reopen_free(void **state)
 	assert_true(fb_total(&x->fb) >= 1);
 }
 
+/* New files of one directory uploaded by several workers at once: one
+ * listing checks all their names (a worker finding a listing in flight
+ * waits for it), no HEAD per file. */
+static void test_wb_new_names_checked_by_one_listing(void **state)
+{
+	struct fx *x = *state;
+	char name[32];
+	int i;
+
+	x->o.writeback_delay_ms = 100;
+	x->o.conflict_slack_ms = 50;
+	x->o.upload_threads = 8;
+	fb_mkdir(&x->fb, "d");
+	assert_int_equal(fx_start(x), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "d/n%02d", i);
+		assert_int_equal(fx_write_file(x->v, name, "x", 1), 0);
+	}
+	x->fb.list_delay_ms = 50;
+	fb_reset(&x->fb);
+	assert_true(wait_uploads(&x->fb, 40, 10000));
+	assert_int_equal(fb_calls(&x->fb, FB_STAT), 0);
+	assert_in_range(fb_calls(&x->fb, FB_LIST), 1, 10); /* not 40 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +665,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eviction_keeps_dirty, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_writers, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_wb_hot_reopen_free, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_wb_new_names_checked_by_one_listing, fx_setup,
+					    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
