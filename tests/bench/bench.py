@@ -235,6 +235,11 @@ def parse_args(argv):
                     "on kept-alive connections; see emulator-nodelay)")
     ap.add_argument("--cache-base", help="make the azsharefs cache dirs under this directory "
                     "(e.g. /dev/shm: shows what the journal's fsyncs cost)")
+    ap.add_argument("--emu-base", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
+                    help="make the emulator's data dirs (the share's bytes and metadata) "
+                    "under this directory (default /dev/shm: the real service's storage is "
+                    "not this machine's disk, which the mount's cache and the workload share; "
+                    "'' = the run's scratch dir)")
     ap.add_argument("--logs", help="keep the daemon's and the emulator's logs (with every "
                     "request, time-stamped) and workload marks under this directory")
     ap.add_argument("--strace", action="store_true",
@@ -268,6 +273,8 @@ def main(argv=None):
     targets.use_stock_emulator(args.stock_emulator)
     if args.cache_base:
         targets.Azsharefs.cache_base = os.path.abspath(args.cache_base)
+    if args.emu_base:
+        targets.Azsharefs.emu_base = os.path.abspath(args.emu_base)
     if args.logs:
         targets.Target.logs_dir = os.path.abspath(args.logs)
         os.environ["AZSF_BENCH_REQLOG"] = "1"
@@ -283,7 +290,8 @@ def main(argv=None):
     info.update(command=" ".join(["tests/bench/run.sh"] + (argv or sys.argv[1:])),
                 writeback_delay=args.writeback, large_mib=args.large_mib, opts=extra,
                 emulator="stock" if args.stock_emulator else "TCP_NODELAY wrapper",
-                cache_base=args.cache_base or "the run's scratch dir under /tmp")
+                cache_base=args.cache_base or "the run's scratch dir under /tmp",
+                emu_base=args.emu_base or "the run's scratch dir under /tmp")
     rows = []
     try:
         print("bench: building fixtures in %s" % base, flush=True)

@@ -192,9 +192,10 @@ def render(rows, info):
                                                          info.get("load_end")),
             "- command: `%s`" % info.get("command", ""),
             "- write-back targets: writeback_delay=%s s; large file %s MiB; extra opts %s; "
-            "emulator: %s; cache dirs in %s" % (
+            "emulator: %s; cache dirs in %s; emulator data in %s" % (
                 info.get("writeback_delay"), info.get("large_mib"), info.get("opts") or "none",
-                info.get("emulator"), info.get("cache_base")),
+                info.get("emulator"), info.get("cache_base"),
+                info.get("emu_base", "the run's scratch dir under /tmp")),
             ""]
     if not rows:
         return "\n".join(head + ["(no results)"]) + "\n"

@@ -188,6 +188,7 @@ class Azsharefs(Target):
     the local file copies survive."""
     kind = "azsharefs"
     cache_base = None   # bench.py --cache-base: put cache dirs there (e.g. tmpfs)
+    emu_base = None     # bench.py --emu-base: the emulator's data (the "share") there
 
     def __init__(self, base, latency, delay, extra_opts=None):
         super().__init__(base)
@@ -195,8 +196,11 @@ class Azsharefs(Target):
         self.extra_opts = dict(extra_opts or {})
         mode = "write-back %gs" % delay if delay else "close-to-open"
         self.label = "azsharefs %s @%d ms" % (mode, latency)
-        self.emu = emulator.Emulator(latency_ms=latency,
-                                     data_dir=os.path.join(self.tmp, "emu"))
+        if self.emu_base:
+            self.emu_dir = tempfile.mkdtemp(prefix="azsf-bench-emu-", dir=self.emu_base)
+        else:
+            self.emu_dir = os.path.join(self.tmp, "emu")
+        self.emu = emulator.Emulator(latency_ms=latency, data_dir=self.emu_dir)
         if self.cache_base:
             self.cache = tempfile.mkdtemp(prefix="azsf-bench-cache-", dir=self.cache_base)
         else:
@@ -279,6 +283,8 @@ class Azsharefs(Target):
             try:
                 self.emu.stop()
             finally:
+                if self.emu_base:
+                    shutil.rmtree(self.emu_dir, ignore_errors=True)
                 if not is_fuse_mounted(self.mnt):
                     shutil.rmtree(self.tmp, ignore_errors=True)
                     if self.cache_base:
