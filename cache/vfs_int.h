@@ -127,7 +127,8 @@ struct vfs {
 	/* write-back (writeback.c) */
 	pthread_cond_t wb_cond; /* with lock: queue changed or stop */
 	pthread_cond_t wb_idle; /* with lock: an upload finished */
-	struct mc_file *q_head; /* v->lock */
+	struct mc_file *q_head; /* v->lock; sorted by due_at, earliest first */
+	struct mc_file *q_tail; /* v->lock */
 	int wb_stop;		/* v->lock */
 	int wb_busy;		/* v->lock; uploads in flight in workers */
 	int nworkers;		/* const after init */

@@ -12,7 +12,9 @@
  * v->lock. Several workers upload different files in parallel; one file is
  * never uploaded twice at once (f->up_lock in upload.c).
  * Invariants (v->lock): f->queued iff f is on the list, and then the list
- * holds one reference; an orphaned file is never queued.
+ * holds one reference; the list is sorted by due_at (q_head first); an
+ * orphaned file is never queued. Idle workers wait for the head's due
+ * time, so an enqueue wakes them only when it becomes the new head.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,27 +25,6 @@
 #include "upload.h"
 #include "writeback.h"
 
-void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due)
-{
-	if (f->orphan)
-		return;
-	if (f->queued) {
-		if (due < f->due_at)
-			f->due_at = due;
-		pthread_cond_broadcast(&v->wb_cond);
-		return;
-	}
-	f->queued = 1;
-	f->due_at = due;
-	f->q_prev = NULL;
-	f->q_next = v->q_head;
-	if (v->q_head)
-		v->q_head->q_prev = f;
-	v->q_head = f;
-	mc_file_ref(f);
-	pthread_cond_broadcast(&v->wb_cond);
-}
-
 static void q_unlink(struct vfs *v, struct mc_file *f)
 {
 	if (f->q_prev)
@@ -52,8 +33,49 @@ static void q_unlink(struct vfs *v, struct mc_file *f)
 		v->q_head = f->q_next;
 	if (f->q_next)
 		f->q_next->q_prev = f->q_prev;
+	else
+		v->q_tail = f->q_prev;
 	f->q_prev = f->q_next = NULL;
 	f->queued = 0;
+}
+
+/* Inserts f by due_at, searching from the tail: closes queue in due order,
+ * so this is O(1) for them. */
+static void q_insert(struct vfs *v, struct mc_file *f)
+{
+	struct mc_file *after = v->q_tail;
+
+	while (after && after->due_at > f->due_at)
+		after = after->q_prev;
+	f->q_prev = after;
+	f->q_next = after ? after->q_next : v->q_head;
+	if (f->q_next)
+		f->q_next->q_prev = f;
+	else
+		v->q_tail = f;
+	if (after)
+		after->q_next = f;
+	else
+		v->q_head = f;
+	f->queued = 1;
+}
+
+void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due)
+{
+	if (f->orphan)
+		return;
+	if (f->queued) {
+		if (due >= f->due_at)
+			return;
+		q_unlink(v, f); /* keeps the queue's reference */
+	} else {
+		mc_file_ref(f);
+	}
+	f->due_at = due;
+	q_insert(v, f);
+	/* only a new earliest entry changes what the idle workers wait for */
+	if (v->q_head == f)
+		pthread_cond_broadcast(&v->wb_cond);
 }
 
 void wbc_dequeue(struct vfs *v, struct mc_file *f)
@@ -77,12 +99,7 @@ long wbc_backoff_ms(const struct vfs *v, int retries)
 /* v->lock held: the queued file due first, or NULL. */
 static struct mc_file *q_earliest(struct vfs *v)
 {
-	struct mc_file *f, *best = NULL;
-
-	for (f = v->q_head; f; f = f->q_next)
-		if (!best || f->due_at < best->due_at)
-			best = f;
-	return best;
+	return v->q_head;
 }
 
 static void wait_until(struct vfs *v, int64_t due)
