@@ -7,13 +7,15 @@
  * write-back mode or by fsync() survives a killed daemon: vfs_init replays
  * every record (vfs.c) before the mount serves anything.
  *
- * Durability, journal_sync_ms == 0: fdatasync(data file); record to
- * journal/<id>.tmp.<n>, fsync, rename over journal/<id>, fsync(journal
- * dir) and fsync(data dir); removal: unlink, fsync(journal dir).
- * journal_sync_ms > 0 (group commit, jnsync.c): the same writes and rename
- * without any fsync; the syncer's next syncfs() covers them. A record a
- * crash brings back after its upload finished is recognised at replay
- * (the share holds exactly its size and mtime) and dropped.
+ * Records are appended to cache_dir/journal/log (jnlog.c: no inode per
+ * record); removal appends a done line. Records of an older version, one
+ * file journal/<id> each, are still read and removed.
+ * Durability, journal_sync_ms == 0: fdatasync(data file), append,
+ * fdatasync(log). journal_sync_ms > 0 (group commit, jnsync.c): the same
+ * without the syncs; the syncer's next syncfs() covers them. Done lines
+ * are never synced: a record a crash brings back after its upload
+ * finished is recognised at replay (the share holds exactly its size and
+ * mtime) and dropped.
  * Threads: any; callers serialise records of one file with f->up_lock.
  * No v->lock is held during the I/O (jn_file takes it briefly to snapshot).
  *
@@ -268,37 +270,50 @@ static int write_tmp(const char *tmp, const char *text, size_t len, int sync)
 	return rc;
 }
 
-int jn_write(struct vfs *v, const struct jn_rec *r, int data_fd)
+/* A record as its own file journal/<id> (the format before the log, still
+ * read at mount; written only without a log, by tests making such files). */
+static int write_own_file(struct vfs *v, const struct jn_rec *r, const char *text, size_t len)
 {
 	static unsigned long seq;
-	char text[JN_MAX], tmp[4200], dst[4200];
-	int len, rc, sync = !jn_async(v);
+	char tmp[4200], dst[4200];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s/%llu.tmp.%lu", v->jn_dir, (unsigned long long)r->id,
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	snprintf(dst, sizeof(dst), "%s/%llu", v->jn_dir, (unsigned long long)r->id);
+	rc = write_tmp(tmp, text, len, 1);
+	if (rc == 0 && rename(tmp, dst) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(v->jn_dir);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int jn_write(struct vfs *v, const struct jn_rec *r, int data_fd)
+{
+	char text[JN_MAX];
+	int len, rc = 0, sync = !jn_async(v);
 
 	len = jn_format(r, text, sizeof(text));
 	if (len < 0)
 		return len;
-	if (sync && data_fd >= 0 && fdatasync(data_fd) < 0) {
+	if (sync && data_fd >= 0 && fdatasync(data_fd) < 0)
 		rc = -errno;
-		goto out;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/%llu.tmp.%lu", v->jn_dir, (unsigned long long)r->id,
-		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-	snprintf(dst, sizeof(dst), "%s/%llu", v->jn_dir, (unsigned long long)r->id);
-	rc = write_tmp(tmp, text, (size_t)len, sync);
-	if (rc == 0 && rename(tmp, dst) < 0)
-		rc = -errno;
-	if (rc == 0 && sync)
-		rc = fsync_dir(v->jn_dir);
-	if (rc == 0 && sync)
-		rc = fsync_dir(v->data_dir);
+	if (rc == 0 && sync && data_fd >= 0 && v->data_dir)
+		rc = fsync_dir(v->data_dir); /* a new data file's name */
+	if (rc == 0 && !v->jl)
+		rc = write_own_file(v, r, text, (size_t)len);
+	else if (rc == 0)
+		rc = jl_append(v, r->id, text, (size_t)len);
+	if (rc == 0 && v->jl && sync)
+		rc = jl_sync(v);
 	if (rc == 0 && !sync)
 		jn_sync_mark(v);
-out:
-	if (rc < 0) {
-		unlink(tmp);
+	if (rc < 0)
 		az_err("cannot write journal record for '%s' in '%s': %s", r->path, v->jn_dir,
 		       strerror(-rc));
-	}
 	return rc;
 }
 
@@ -306,9 +321,11 @@ void jn_remove(struct vfs *v, uint64_t id)
 {
 	char path[4200];
 
+	if (v->jl)
+		jl_done(v, id);
 	snprintf(path, sizeof(path), "%s/%llu", v->jn_dir, (unsigned long long)id);
 	if (unlink(path) == 0 && !jn_async(v))
-		fsync_dir(v->jn_dir);
+		fsync_dir(v->jn_dir); /* a record file of an older version */
 }
 
 static int read_small(const char *path, char *buf, size_t cap, size_t *len)
@@ -362,20 +379,65 @@ out:
 	return rc;
 }
 
+struct live {
+	uint64_t *ids;
+	char **texts;
+	size_t *lens, n;
+};
+
+static int is_live(const struct live *l, const char *name)
+{
+	char *end;
+	uint64_t id = strtoull(name, &end, 10);
+	size_t i;
+
+	for (i = 0; *end == '\0' && i < l->n; i++)
+		if (l->ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/* The log's live records (a snapshot: cb may retire records meanwhile). */
+static int scan_log(struct vfs *v, struct live *l,
+		    int (*cb)(struct vfs *v, const struct jn_rec *r, void *arg), void *arg)
+{
+	struct jn_rec *r = malloc(sizeof(*r));
+	int rc = r ? 0 : -ENOMEM;
+	size_t i;
+
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		if (jn_parse(l->texts[i], l->lens[i], r) == 0)
+			rc = cb(v, r, arg);
+	}
+	free(r);
+	return rc;
+}
+
 int jn_scan(struct vfs *v, int (*cb)(struct vfs *v, const struct jn_rec *r, void *arg), void *arg)
 {
+	struct live l = {0};
 	DIR *d = opendir(v->jn_dir);
 	struct dirent *de;
 	int rc = 0;
+	size_t i;
 
 	if (!d)
 		return -errno;
+	if (v->jl)
+		rc = jl_live(v, &l.ids, &l.texts, &l.lens, &l.n);
 	for (de = readdir(d); de && rc == 0; de = readdir(d)) {
-		if (de->d_name[0] == '.')
-			continue;
+		if (de->d_name[0] == '.' || is_live(&l, de->d_name))
+			continue; /* the log's record is newer */
 		rc = scan_one(v, de->d_name, cb, arg);
 	}
 	closedir(d);
+	if (rc == 0)
+		rc = scan_log(v, &l, cb, arg);
+	for (i = 0; i < l.n; i++)
+		free(l.texts[i]);
+	free(l.ids);
+	free(l.texts);
+	free(l.lens);
 	return rc;
 }
 

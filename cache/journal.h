@@ -47,6 +47,23 @@ int jn_parse(const char *text, size_t len, struct jn_rec *r);
 /* Formats one record into buf; returns its length or -ENAMETOOLONG. */
 int jn_format(const struct jn_rec *r, char *buf, size_t len);
 
+/* ---- the log, cache_dir/journal/log (jnlog.c) ---- */
+/* At vfs_init (cache dir locked): reads the log (live records kept) and
+ * writes it afresh without the dead ones. 0 or -errno. */
+int jl_open(struct vfs *v);
+/* Appends a record (text of jn_format) for id; it supersedes earlier ones. */
+int jl_append(struct vfs *v, uint64_t id, const char *text, size_t len);
+/* fdatasync of the log. */
+int jl_sync(struct vfs *v);
+/* Retires id's record (appends a done line, or truncates an all-dead log). */
+void jl_done(struct vfs *v, uint64_t id);
+/* A snapshot of the live records: ids, texts (malloc'd each), lengths. */
+int jl_live(struct vfs *v, uint64_t **ids, char ***texts, size_t **lens, size_t *n);
+/* The largest live id, 0 if none. */
+uint64_t jl_max_id(struct vfs *v);
+/* Syncs and closes the log; frees the table. */
+void jl_close(struct vfs *v);
+
 /* ---- group commit (jnsync.c) ---- */
 /* At vfs_init, before anything can fail: the lock and condition. */
 void jn_sync_init(struct vfs *v);

@@ -279,6 +279,8 @@ int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_bac
 	if (rc == 0)
 		rc = take_lock(v);
 	if (rc == 0)
+		rc = jl_open(v);
+	if (rc == 0)
 		rc = jn_sync_start(v);
 	if (rc == 0)
 		rc = pd_start(v);
@@ -288,6 +290,8 @@ int vfs_init(struct vfs **out, const struct vfs_opts *opts, const struct vfs_bac
 		v->root->remote = 1;
 		v->root->st.is_dir = 1;
 		v->next_id = mc_replay_max_id(v) + 1;
+		if (jl_max_id(v) >= v->next_id)
+			v->next_id = jl_max_id(v) + 1;
 		rc = wbc_start(v);
 	}
 	if (rc == 0)
@@ -394,6 +398,7 @@ static void teardown(struct vfs *v)
 		journal_rest(v);
 	pd_stop(v);
 	jn_sync_stop(v);
+	jl_close(v);
 	pthread_mutex_lock(&v->lock);
 	while (v->q_head)
 		wbc_dequeue(v, v->q_head);

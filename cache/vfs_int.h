@@ -103,12 +103,14 @@ struct mc_file {
  * which only touches files nobody else references (refs == 1). */
 
 struct pd;
+struct jl;
 
 struct vfs {
 	struct vfs_opts o;		     /* const after init */
 	struct vfs_backend be;		     /* const; pendir.c's wrapper in write-back mode */
 	struct vfs_backend real;	     /* const; the backend given to vfs_init */
 	struct pd *pd;			     /* const; pending directories (pendir.c) */
+	struct jl *jl;			     /* const; the journal's log (jnlog.c) */
 	char *cache_dir, *data_dir, *jn_dir; /* const */
 	char host[64];			     /* const; for conflict names */
 	int lock_fd;			     /* const; flock on cache_dir/lock */

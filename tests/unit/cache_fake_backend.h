@@ -801,6 +801,43 @@ static FB_UNUSED int fb_wait(int (*cond)(void *), void *arg, int timeout_ms)
 #define AZSF_TEST_CACHE_FIXTURE
 #include <fcntl.h>
 
+/* Live journal records of a cache dir: record files journal/<id> of the
+ * older format plus the records in journal/log not retired by a done line
+ * (a later record of an id supersedes the earlier one). */
+static FB_UNUSED int fx_journal_records(const char *cache_dir)
+{
+	unsigned long long live[4096], id;
+	char path[4200], line[512];
+	size_t n = 0, i;
+	int files, in_rec = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/journal", cache_dir);
+	files = fb_count_files(path);
+	snprintf(path, sizeof(path), "%s/journal/log", cache_dir);
+	f = fopen(path, "r");
+	if (f)
+		files--; /* the log itself */
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strstr(line, "azsharefs-journal 1\n")) { /* also glued to a torn record */
+			in_rec = 1;
+		} else if (in_rec && sscanf(line, "id %llu", &id) == 1) {
+			in_rec = 0;
+			for (i = 0; i < n && live[i] != id; i++)
+				;
+			if (i == n && n < 4096)
+				live[n++] = id;
+		} else if (sscanf(line, "azsharefs-done %llu", &id) == 1) {
+			for (i = 0; i < n; i++)
+				if (live[i] == id)
+					live[i] = live[--n];
+		}
+	}
+	if (f)
+		fclose(f);
+	return files + (int)n;
+}
+
 /* A fake share, a scratch cache dir and (after fx_start) a vfs on them. */
 struct fx {
 	struct fb fb;

@@ -42,10 +42,7 @@ static struct fb_ent share_ent(struct fb *fb, const char *path)
 
 static int journal_records(struct fx *x)
 {
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/journal", x->dir);
-	return fb_count_files(path);
+	return fx_journal_records(x->dir);
 }
 
 static struct vfs_want mtime_want(struct timespec t)

@@ -271,10 +271,7 @@ static int synced(void *arg)
 
 static int count_records(struct fx *x)
 {
-	char jdir[4200];
-
-	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
-	return fb_count_files(jdir);
+	return fx_journal_records(x->dir);
 }
 
 /* Group commit: a write-back close writes its record at once (a killed
@@ -305,6 +302,84 @@ static void test_group_commit(void **state)
 	assert_int_equal(count_records(x), 1);
 }
 
+static void append_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The log: a later record of an id supersedes the earlier one, a done line
+ * retires a record, a torn record (no "end": killed mid-write) is skipped
+ * and the records after it still count; once everything is uploaded the
+ * log is empty again. */
+static void test_log_replay(void **state)
+{
+	struct fx *x = *state;
+	char path[4200], text[16384], *s;
+	struct jn_rec r;
+	struct stat sb;
+	int n;
+
+	memset(&r, 0, sizeof(r));
+	r.mode = 0100644;
+	r.has_owner = 1;
+	snprintf(path, sizeof(path), "%s/journal", x->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/data", x->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/data/3", x->dir);
+	write_text(path, "new!");
+	snprintf(path, sizeof(path), "%s/data/6", x->dir);
+	write_text(path, "six");
+	snprintf(path, sizeof(path), "%s/journal/log", x->dir);
+	r.id = 3;
+	r.size = 2;
+	snprintf(r.path, sizeof(r.path), "old-name");
+	n = jn_format(&r, text, sizeof(text));
+	assert_true(n > 0);
+	append_text(path, text);
+	r.size = 4;
+	snprintf(r.path, sizeof(r.path), "a");
+	jn_format(&r, text, sizeof(text));
+	append_text(path, text); /* supersedes */
+	r.id = 4;
+	snprintf(r.path, sizeof(r.path), "gone");
+	jn_format(&r, text, sizeof(text));
+	append_text(path, text);
+	append_text(path, "azsharefs-done 4\n");
+	r.id = 5;
+	snprintf(r.path, sizeof(r.path), "torn");
+	n = jn_format(&r, text, sizeof(text));
+	text[n / 2] = '\0';
+	append_text(path, text); /* killed mid-write */
+	r.id = 6;
+	r.size = 3;
+	snprintf(r.path, sizeof(r.path), "b");
+	jn_format(&r, text, sizeof(text));
+	append_text(path, text);
+	assert_int_equal(fx_journal_records(x->dir), 3);
+	assert_int_equal(fx_start(x), 0);
+	s = fb_get(&x->fb, "a", NULL);
+	assert_string_equal(s, "new!");
+	free(s);
+	s = fb_get(&x->fb, "b", NULL);
+	assert_string_equal(s, "six");
+	free(s);
+	assert_false(fb_exists(&x->fb, "old-name"));
+	assert_false(fb_exists(&x->fb, "gone"));
+	assert_false(fb_exists(&x->fb, "torn"));
+	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 2);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0); /* nothing live: truncated */
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	/* new records after a restart do not reuse a live id */
+	assert_int_equal(fx_write_file(x->v, "c", "c", 1), 0);
+	assert_int_equal(fx_journal_records(x->dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +390,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replay_uses_current_data, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_already_uploaded, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_log_replay, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

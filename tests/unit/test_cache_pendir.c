@@ -117,7 +117,6 @@ static void test_mkdir_rmdir_within_delay_sends_nothing(void **state)
 	struct fx *x = *state;
 	struct vfs_want w = dir_want(0755, 0);
 	struct az_stat st;
-	char jdir[4200];
 
 	x->o.writeback_delay_ms = 100;
 	assert_int_equal(fx_start(x), 0);
@@ -131,8 +130,7 @@ static void test_mkdir_rmdir_within_delay_sends_nothing(void **state)
 	assert_int_equal(vfs_getattr(x->v, "tmp", &st), -ENOENT);
 	usleep(300 * 1000);
 	assert_int_equal(fb_total(&x->fb), 0);
-	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
-	assert_int_equal(fb_count_files(jdir), 0);
+	assert_int_equal(fx_journal_records(x->dir), 0);
 }
 
 static void test_rename_pending_dir(void **state)
@@ -193,7 +191,7 @@ static void test_crash_replays_dirs_before_files(void **state)
 {
 	struct fx *x = *state;
 	struct fb_ent *e;
-	char jdir[4200], *s;
+	char *s;
 	int status = 0;
 	pid_t pid = fork();
 
@@ -219,8 +217,7 @@ static void test_crash_replays_dirs_before_files(void **state)
 	s = fb_get(&x->fb, "p/q/f", NULL);
 	assert_string_equal(s, "kept");
 	free(s);
-	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
-	assert_int_equal(fb_count_files(jdir), 0);
+	assert_int_equal(fx_journal_records(x->dir), 0);
 }
 
 /* Another node made the same directory meanwhile: ours merges into it. */
