@@ -235,9 +235,15 @@ class Azsharefs(Target):
         return self.emu.stats()
 
     def journal_empty(self):
+        """No live journal record: no record file journal/<id> (older
+        format) and journal/log empty (the cache truncates it once nothing
+        in it is live)."""
+        jdir = os.path.join(self.cache, "journal")
         try:
-            return not any(not n.startswith(".") and ".tmp." not in n
-                           for n in os.listdir(os.path.join(self.cache, "journal")))
+            names = os.listdir(jdir)
+            if any(n.isdigit() for n in names):
+                return False
+            return "log" not in names or os.path.getsize(os.path.join(jdir, "log")) == 0
         except FileNotFoundError:
             return True
 
