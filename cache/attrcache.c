@@ -65,6 +65,11 @@ static long neg_ms(const struct vfs *v)
 	return ms > 0 ? ms : 0;
 }
 
+static int64_t listing_done(const struct mc_node *p)
+{
+	return p->listed_end > p->listed_at ? p->listed_end : p->listed_at;
+}
+
 /* v->lock held: the cached answer for path: 0 / -ENOENT, 1 if none is
  * fresh, 2 if only a "no such name" older than neg_timeout_ms. */
 static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
@@ -89,8 +94,11 @@ static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
 	if (p && mc_fresh(p->listed_at, v->o.dir_timeout_ms)) {
 		if (!neg_at && n && mc_node_visible(n))
 			return 0;
-		if (p->listed_at > neg_at)
-			neg_at = p->listed_at;
+		/* a listing's "no" counts from its answer: listing 10,000
+		 * entries takes longer than neg_timeout, and from its request
+		 * every create in a big directory would list it again */
+		if (listing_done(p) > neg_at)
+			neg_at = listing_done(p);
 	}
 	if (!neg_at)
 		return 1;
@@ -98,8 +106,8 @@ static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
 }
 
 /* v->lock held (dropped while asking): "no such name" is too old to
- * trust; ask the share again. A parent that lists in one page is listed
- * (same request count as a HEAD, which costs two for a missing name: file,
+ * trust; ask the share again. A parent that lists in at most two pages is
+ * listed (no more requests than the HEADs, two for a missing name: file,
  * then directory; and it answers every other name there); else a HEAD. */
 static int recheck_miss(struct vfs *v, const char *path, const char *pp)
 {
@@ -108,7 +116,7 @@ static int recheck_miss(struct vfs *v, const char *path, const char *pp)
 	int64_t t0;
 	int rc;
 
-	if (p && p->listed_at && p->nentries < MC_LIST_PAGE) {
+	if (p && p->listed_at && p->nentries < MC_LIST_CHEAP) {
 		rc = mc_dir_list(v, pp);
 		if (rc != -EAGAIN)
 			return rc;

@@ -137,6 +137,7 @@ static void ingest(struct vfs *v, struct mc_node *d, struct list_acc *a, int64_t
 			mc_node_prune(v, c); /* (this node's own removal stays known) */
 	}
 	d->listed_at = t0;
+	d->listed_end = mc_now();
 	d->nentries = a->n;
 	if (d != v->root && !d->remote) {
 		d->remote = 1;

@@ -5,6 +5,9 @@
 #include "vfs_int.h"
 
 #define MC_LIST_PAGE 5000 /* entries per listing page of the service */
+/* A directory of fewer entries lists in at most two pages: no more requests
+ * than the two HEADs (file, then directory) that tell a name is absent. */
+#define MC_LIST_CHEAP (2 * MC_LIST_PAGE)
 
 /* v->lock held on entry and exit (dropped during the request): lists dir
  * (all pages) and caches every entry; one listing per directory at a time,

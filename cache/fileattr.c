@@ -62,7 +62,7 @@ int mc_check_case(struct vfs *v, const char *path, const struct mc_node *skip)
 	if (mc_path_parent(path, pp, sizeof(pp)) < 0)
 		return -ENAMETOOLONG;
 	p = mc_node_find(v, pp);
-	twin = p ? mc_node_case_twin(p, mc_path_name(path), skip) : NULL;
+	twin = p ? mc_node_case_twin(v, p, mc_path_name(path), skip) : NULL;
 	if (!twin)
 		return 0;
 	az_err("cannot create '%s': '%s' exists and differs only in case (the share is "

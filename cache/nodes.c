@@ -32,6 +32,21 @@ static uint64_t path_hash(const char *p)
 	return h;
 }
 
+/* The same over the path with ASCII letters folded: names that differ only
+ * in case share a chain of the case index (mc_node_case_twin). */
+static uint64_t fold_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*p) {
+		unsigned char c = (unsigned char)*p++;
+
+		h ^= c >= 'A' && c <= 'Z' ? c + 32 : c;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
 static struct mc_node *node_new(const char *path)
 {
 	struct mc_node *n = calloc(1, sizeof(*n));
@@ -52,15 +67,27 @@ static struct mc_node *node_new(const char *path)
 static void hash_insert(struct vfs *v, struct mc_node *n)
 {
 	size_t b = path_hash(n->path) & (v->nbuckets - 1);
+	size_t cb = fold_hash(n->path) & (v->nbuckets - 1);
 
 	n->hnext = v->buckets[b];
 	v->buckets[b] = n;
+	n->cnext = v->cbuckets[cb];
+	v->cbuckets[cb] = n;
 	v->nnodes++;
+}
+
+static void chain_unlink(struct mc_node **pp, struct mc_node *n, int fold)
+{
+	while (*pp && *pp != n)
+		pp = fold ? &(*pp)->cnext : &(*pp)->hnext;
+	if (*pp)
+		*pp = fold ? n->cnext : n->hnext;
 }
 
 static void hash_unlink(struct vfs *v, struct mc_node *n)
 {
 	size_t b = path_hash(n->path) & (v->nbuckets - 1);
+	size_t cb = fold_hash(n->path) & (v->nbuckets - 1);
 	struct mc_node **pp = &v->buckets[b];
 
 	while (*pp && *pp != n)
@@ -68,30 +95,40 @@ static void hash_unlink(struct vfs *v, struct mc_node *n)
 	if (*pp) {
 		*pp = n->hnext;
 		v->nnodes--;
+		chain_unlink(&v->cbuckets[cb], n, 1);
 	}
 	n->hnext = NULL;
+	n->cnext = NULL;
 }
 
 static void hash_grow(struct vfs *v)
 {
 	size_t nb = v->nbuckets * 2, i;
-	struct mc_node **nbk = calloc(nb, sizeof(*nbk));
+	struct mc_node **nbk = calloc(nb, sizeof(*nbk)), **ncb = calloc(nb, sizeof(*ncb));
 
-	if (!nbk)
+	if (!nbk || !ncb) {
+		free(nbk);
+		free(ncb);
 		return; /* keep the old table; chains just get longer */
+	}
 	for (i = 0; i < v->nbuckets; i++) {
 		struct mc_node *n = v->buckets[i], *next;
 
 		for (; n; n = next) {
 			size_t b = path_hash(n->path) & (nb - 1);
+			size_t cb = fold_hash(n->path) & (nb - 1);
 
 			next = n->hnext;
 			n->hnext = nbk[b];
 			nbk[b] = n;
+			n->cnext = ncb[cb];
+			ncb[cb] = n;
 		}
 	}
 	free(v->buckets);
+	free(v->cbuckets);
 	v->buckets = nbk;
+	v->cbuckets = ncb;
 	v->nbuckets = nb;
 }
 
@@ -122,7 +159,8 @@ int mc_nodes_init(struct vfs *v)
 {
 	v->nbuckets = 1024;
 	v->buckets = calloc(v->nbuckets, sizeof(*v->buckets));
-	if (!v->buckets)
+	v->cbuckets = calloc(v->nbuckets, sizeof(*v->cbuckets));
+	if (!v->buckets || !v->cbuckets)
 		return -ENOMEM;
 	v->root = node_new("");
 	if (!v->root)
@@ -153,7 +191,9 @@ void mc_nodes_free(struct vfs *v)
 		}
 	}
 	free(v->buckets);
+	free(v->cbuckets);
 	v->buckets = NULL;
+	v->cbuckets = NULL;
 	v->root = NULL;
 }
 
@@ -279,13 +319,18 @@ int mc_node_visible(const struct mc_node *n)
 	return n->remote || (n->file && !n->file->orphan);
 }
 
-struct mc_node *mc_node_case_twin(struct mc_node *parent, const char *name,
+struct mc_node *mc_node_case_twin(struct vfs *v, struct mc_node *parent, const char *name,
 				  const struct mc_node *skip)
 {
+	char path[4200];
 	struct mc_node *c;
+	int n = parent->path[0] ? snprintf(path, sizeof(path), "%s/%s", parent->path, name)
+				: snprintf(path, sizeof(path), "%s", name);
 
-	for (c = parent->child; c; c = c->next) {
-		if (c == skip || !mc_node_visible(c))
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return NULL;
+	for (c = v->cbuckets[fold_hash(path) & (v->nbuckets - 1)]; c; c = c->cnext) {
+		if (c == skip || c->parent != parent || !mc_node_visible(c))
 			continue;
 		if (strcasecmp(c->name, name) == 0 && strcmp(c->name, name) != 0)
 			return c;

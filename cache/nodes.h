@@ -23,7 +23,7 @@ int mc_node_rekey(struct vfs *v, struct mc_node *n, const char *newpath);
 int mc_node_visible(const struct mc_node *n);
 /* A visible sibling under parent whose name equals name ignoring ASCII case
  * but not exactly, other than skip; NULL if none. */
-struct mc_node *mc_node_case_twin(struct mc_node *parent, const char *name,
+struct mc_node *mc_node_case_twin(struct vfs *v, struct mc_node *parent, const char *name,
 				  const struct mc_node *skip);
 
 /* Path helpers (no lock). */

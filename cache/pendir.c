@@ -16,6 +16,8 @@
  * changes after the delay anyway, the files inside are uploaded after it
  * (each upload first creates the pending directories above it), and a
  * crash replays the dir records before the file records (replay.c).
+ * While the share is known down, mkdir goes to the share (and fails) unless
+ * offline_writes is set, as a write-back close does.
  * If the name was taken on the share meanwhile: by a directory, ours merges
  * into it (its attributes stand; logged); by a file, the create fails with
  * ENOTDIR (logged) and the uploads below stay journaled and retry.
@@ -347,9 +349,17 @@ static int w_mkdir(void *ctx, const char *path, const struct vfs_want *want, str
 {
 	struct vfs *v = ctx;
 	struct pd *pd = v->pd;
-	struct pd_ent *e = calloc(1, sizeof(*e));
-	int rc;
+	struct pd_ent *e;
+	int rc, offline;
 
+	pthread_mutex_lock(&v->lock);
+	offline = mc_offline_recent(v) && !v->o.offline_writes;
+	pthread_mutex_unlock(&v->lock);
+	if (offline) { /* like a write-back close: refused unless offline_writes */
+		rc = need_parents(v, path);
+		return rc < 0 ? rc : v->real.mkdir(v->real.ctx, path, want, st);
+	}
+	e = calloc(1, sizeof(*e));
 	if (e)
 		e->path = strdup(path);
 	if (!e || !e->path) {

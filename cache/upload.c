@@ -85,7 +85,7 @@ static int snapshot(const struct vfs *v, struct mc_file *f, struct up_snap *s)
 	return 0;
 }
 
-/* A new file's name: while its directory lists in one page, one listing
+/* A new file's name: while its directory lists in two pages, one listing
  * confirms the name is still free, for every other new name there as well
  * (an untar or a burst of creates costs one request per conflict_slack_ms,
  * not one per file). Returns 1 when not applicable (then a HEAD decides). */
@@ -100,12 +100,14 @@ static int check_new_by_listing(struct vfs *v, const struct up_snap *s, int *con
 		return 1;
 	pthread_mutex_lock(&v->lock);
 	p = mc_node_find(v, pp);
-	if (p && p->listed_at && p->nentries < MC_LIST_PAGE) {
+	if (p && p->listed_at && p->nentries < MC_LIST_CHEAP) {
 		/* listed within conflict_slack_ms: that answer is the check (as
 		 * for a base validated that recently); one in flight: wait for
 		 * it rather than send a HEAD per file (16 workers upload one
 		 * directory's files at once) */
-		if (p->listing || !mc_fresh(p->listed_at, v->o.conflict_slack_ms))
+		int64_t done = p->listed_end > p->listed_at ? p->listed_end : p->listed_at;
+
+		if (p->listing || !mc_fresh(done, v->o.conflict_slack_ms))
 			rc = mc_dir_list(v, pp);
 		else
 			rc = 0;

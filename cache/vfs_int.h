@@ -43,6 +43,7 @@ struct mc_node {
 	char *path;		     /* v->lock; "" = root; rekeyed on rename */
 	const char *name;	     /* v->lock; last component, inside path */
 	struct mc_node *hnext;	     /* v->lock; hash chain */
+	struct mc_node *cnext;	     /* v->lock; chain of the case index (nodes.c) */
 	struct mc_node *parent;	     /* v->lock; NULL for the root */
 	struct mc_node *child;	     /* v->lock; first child (directories) */
 	struct mc_node *prev, *next; /* v->lock; siblings */
@@ -51,6 +52,7 @@ struct mc_node {
 	int64_t attr_at;	     /* v->lock; when the share confirmed st/absence */
 	int64_t removed_at;	     /* v->lock; when this node removed the name, 0 none */
 	int64_t listed_at;	     /* v->lock; dirs: when listed, 0 none */
+	int64_t listed_end;	     /* v->lock; dirs: when that listing's answer came */
 	int listing;		     /* v->lock; a list request is in flight */
 	size_t nentries;	     /* v->lock; dirs: entries in that listing */
 	uint64_t seen;		     /* v->lock; listing generation that saw it */
@@ -118,6 +120,7 @@ struct vfs {
 	pthread_cond_t list_cond; /* a listing finished (with lock) */
 	pthread_rwlock_t ns_lock;
 	struct mc_node **buckets;	     /* v->lock */
+	struct mc_node **cbuckets;	     /* v->lock; by case-folded path, nbuckets */
 	size_t nbuckets, nnodes;	     /* v->lock */
 	struct mc_node *root;		     /* v->lock */
 	uint64_t list_gen;		     /* v->lock */

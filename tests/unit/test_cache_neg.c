@@ -83,7 +83,7 @@ static void test_burst_of_misses_one_listing(void **state)
 	assert_int_equal(fb_calls(&x->fb, FB_LIST), 1);
 }
 
-/* A directory over one listing page: a HEAD of the name instead (and its
+/* A directory over two listing pages: a HEAD of the name instead (and its
  * "no" is kept for the window). */
 static void test_big_directory_asks_by_head(void **state)
 {
@@ -94,7 +94,7 @@ static void test_big_directory_asks_by_head(void **state)
 
 	fb_mkdir(&x->fb, "big");
 	pthread_mutex_lock(&x->fb.lock);
-	for (i = 0; i < 5001; i++) {
+	for (i = 0; i < 10001; i++) {
 		snprintf(name, sizeof(name), "big/e%05d", i);
 		fb_add(&x->fb, name, 0)->data = calloc(1, 1);
 	}

@@ -462,8 +462,15 @@ static void test_offline_without_offline_writes(void **state)
 	assert_int_equal(fx_write_file(x->v, "early", "e", 1), 0); /* not known down yet */
 	usleep(100 * 1000);					   /* its upload fails */
 	assert_int_equal(fx_write_file(x->v, "w", "refused", 7), -EIO);
+	{ /* a mkdir is not queued either: it asks the share, which fails */
+		struct vfs_want dw = {.mask = VFS_SET_MODE, .mode = S_IFDIR | 0755};
+		struct az_stat st;
+
+		assert_int_equal(vfs_mkdir(x->v, "newdir", &dw, &st), -ETIMEDOUT);
+	}
 	fb_set_fail_all(&x->fb, 0);
 	assert_int_equal(vfs_sync_all(x->v), 0);
+	assert_false(fb_exists(&x->fb, "newdir"));
 	s = fb_get(&x->fb, "early", NULL);
 	assert_string_equal(s, "e");
 	free(s);
