@@ -35,6 +35,7 @@
 
 #include "azsharefs/log.h"
 #include "journal.h"
+#include "nodes.h"
 #include "pendir.h"
 #include "writeback.h"
 
@@ -242,6 +243,17 @@ static int need_parents(struct vfs *v, const char *path)
 int pd_flush_all(struct vfs *v)
 {
 	return v->pd ? flush_matching(v, "", m_all) : 0;
+}
+
+int vfs_fsyncdir(struct vfs *v, const char *path_in)
+{
+	char path[4096];
+	int rc = mc_path_norm(path_in ? path_in : "", path, sizeof(path));
+
+	if (rc == 0 && v->pd)
+		rc = flush_matching(v, path, m_above_or_self);
+	jn_sync_now(v);
+	return rc;
 }
 
 /* ---- the wrapped backend ---- */

@@ -143,6 +143,13 @@ int fo_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	return vfs_fsync(fo_ctx()->v, fo_file_of(fi)->fh);
 }
 
+int fo_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	return vfs_fsyncdir(fo_ctx()->v, path);
+}
+
 int fo_release(const char *path, struct fuse_file_info *fi)
 {
 	struct fo_ctx *x = fo_ctx();

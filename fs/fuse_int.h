@@ -50,6 +50,7 @@ int fo_read(const char *path, char *buf, size_t size, off_t off, struct fuse_fil
 int fo_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi);
 int fo_flush(const char *path, struct fuse_file_info *fi);
 int fo_fsync(const char *path, int datasync, struct fuse_file_info *fi);
+int fo_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi);
 int fo_release(const char *path, struct fuse_file_info *fi);
 int fo_mknod(const char *path, mode_t mode, dev_t rdev);
 

@@ -534,5 +534,6 @@ void fo_operations(struct fuse_operations *ops)
 	ops->write = fo_write;
 	ops->flush = fo_flush;
 	ops->fsync = fo_fsync;
+	ops->fsyncdir = fo_fsyncdir;
 	ops->release = fo_release;
 }

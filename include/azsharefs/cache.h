@@ -173,5 +173,8 @@ int vfs_symlink(struct vfs *v, const char *target, const char *path, const struc
 		struct az_stat *st);
 int vfs_readlink(struct vfs *v, const char *path, char *buf, size_t size);
 int vfs_statfs(struct vfs *v, uint64_t *total_bytes, uint64_t *used_bytes);
+/* fsync of a directory: in write-back mode a directory made here and not yet
+ * on the share (and those above it) is made there now. */
+int vfs_fsyncdir(struct vfs *v, const char *path);
 
 #endif

@@ -161,6 +161,20 @@ def test_writeback_untar_directories_one_request_each(mounts, share, emu, tmp_pa
         assert read_file(other.path("x/%s/f.txt" % d)) == d.encode() * 10
 
 
+def test_writeback_fsync_of_a_directory_makes_it_now(mounts, share, emu):
+    # write-back: a new directory reaches the share after the delay, or at
+    # once when the directory is fsynced (as a file's fsync uploads it)
+    m = mounts.new(share, opts={"writeback_delay": 30})
+    os.makedirs(m.path("p/q"))
+    assert not remote.exists(emu, share, "p")
+    fd = os.open(m.path("p/q"), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert remote.exists(emu, share, "p/q")
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_ls_l_of_10000_entries_is_listing_pages_only(mounts, big_tree, emu):

@@ -157,6 +157,25 @@ static void test_rename_pending_dir(void **state)
 	free(s);
 }
 
+/* fsync of a directory makes it (and the pending ones above) now. */
+static void test_fsyncdir_makes_it_now(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_want w = dir_want(0700, 9);
+	struct az_stat st;
+
+	x->o.writeback_delay_ms = 60000;
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_mkdir(x->v, "a", &w, &st), 0);
+	assert_int_equal(vfs_mkdir(x->v, "a/b", &w, &st), 0);
+	assert_int_equal(vfs_mkdir(x->v, "c", &w, &st), 0);
+	assert_false(fb_exists(&x->fb, "a"));
+	assert_int_equal(vfs_fsyncdir(x->v, "/a/b"), 0);
+	assert_true(fb_dir_exists(&x->fb, "a/b"));
+	assert_false(fb_exists(&x->fb, "c")); /* not asked for */
+	assert_int_equal(fx_journal_records(x->dir), 1);
+}
+
 static void test_close_to_open_mkdir_is_synchronous(void **state)
 {
 	struct fx *x = *state;
@@ -249,6 +268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mkdir_rmdir_within_delay_sends_nothing, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rename_pending_dir, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_fsyncdir_makes_it_now, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_close_to_open_mkdir_is_synchronous, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_replays_dirs_before_files, fx_setup,
