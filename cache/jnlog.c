@@ -9,7 +9,8 @@
  * (jl_open): live records are kept in memory (id -> text) and written to a
  * fresh log (temp file, fsync, rename), which drops the dead ones. While
  * mounted the log is truncated when nothing in it is live any more, and
- * rewritten from the live records when it grows past JL_COMPACT bytes.
+ * rewritten from the live records when it grows past JL_COMPACT bytes and
+ * more than half of it is dead.
  * A torn record (a record without "end", a killed write or a power cut) is
  * skipped; the records around it still count.
  * Durability is the caller's (journal.c): data fdatasync'ed before the
@@ -48,6 +49,7 @@ struct jl {
 	off_t size;
 	struct jl_ent **b; /* hash buckets by id */
 	size_t nb, n;
+	off_t live; /* bytes of the live records */
 	char path[4200], tmp[4200];
 };
 
@@ -99,6 +101,7 @@ static int put(struct jl *jl, uint64_t id, const char *text, size_t len)
 	}
 	pp = slot(jl, id);
 	if (*pp) {
+		jl->live += (off_t)len - (off_t)(*pp)->len;
 		free((*pp)->text);
 		(*pp)->text = copy;
 		(*pp)->len = len;
@@ -114,6 +117,7 @@ static int put(struct jl *jl, uint64_t id, const char *text, size_t len)
 	e->len = len;
 	*pp = e;
 	jl->n++;
+	jl->live += (off_t)len;
 	return 0;
 }
 
@@ -126,6 +130,7 @@ static int del(struct jl *jl, uint64_t id)
 		return 0;
 	e = *pp;
 	*pp = e->next;
+	jl->live -= (off_t)e->len;
 	free(e->text);
 	free(e);
 	jl->n--;
@@ -299,7 +304,9 @@ int jl_append(struct vfs *v, uint64_t id, const char *text, size_t len)
 		rc = write_all(jl->fd, text, len);
 	if (rc == 0)
 		jl->size += (off_t)len;
-	if (rc == 0 && jl->size > JL_COMPACT)
+	/* mostly dead records: rewrite (at least twice the live bytes, so
+	 * many live records do not make every append rewrite them) */
+	if (rc == 0 && jl->size > JL_COMPACT && jl->size > 2 * jl->live)
 		rewrite(jl); /* best effort: the old log stays valid */
 	pthread_mutex_unlock(&jl->lock);
 	return rc;

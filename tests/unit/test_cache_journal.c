@@ -380,6 +380,36 @@ static void test_log_replay(void **state)
 	assert_int_equal(fx_journal_records(x->dir), 0);
 }
 
+/* A long mount: the log is rewritten from its live records once it is big
+ * and mostly dead, and emptied once nothing in it is live. */
+static void test_log_compaction(void **state)
+{
+	struct fx *x = *state;
+	char path[4200];
+	struct jn_rec r;
+	struct stat sb;
+	int i;
+
+	x->o.writeback_delay_ms = 60000;
+	assert_int_equal(fx_start(x), 0);
+	memset(&r, 0, sizeof(r));
+	r.mode = 0100644;
+	r.has_owner = 1;
+	r.id = 999999;
+	snprintf(r.path, sizeof(r.path), "a-file-that-is-journaled-over-and-over");
+	for (i = 0; i < 60000; i++) {
+		r.size = (uint64_t)i;
+		assert_int_equal(jn_write(x->v, &r, -1), 0);
+	}
+	snprintf(path, sizeof(path), "%s/journal/log", x->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size < (16 << 20)); /* 60,000 records written, ~20 MiB */
+	assert_int_equal(fx_journal_records(x->dir), 1);
+	jn_remove(x->v, r.id);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +421,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replay_already_uploaded, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_log_replay, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_log_compaction, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
