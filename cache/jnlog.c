@@ -139,21 +139,6 @@ static int del(struct jl *jl, uint64_t id)
 
 /* ---- file I/O ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* jl->lock held: writes the live records to a fresh log and switches to it. */
 static int rewrite(struct jl *jl)
 {
@@ -165,7 +150,7 @@ static int rewrite(struct jl *jl)
 		return -errno;
 	for (i = 0; i < jl->nb && rc == 0; i++) {
 		for (struct jl_ent *e = jl->b[i]; e && rc == 0; e = e->next) {
-			rc = write_all(fd, e->text, e->len);
+			rc = mc_write_all(fd, e->text, e->len);
 			size += (off_t)e->len;
 		}
 	}
@@ -301,7 +286,7 @@ int jl_append(struct vfs *v, uint64_t id, const char *text, size_t len)
 	pthread_mutex_lock(&jl->lock);
 	rc = put(jl, id, text, len);
 	if (rc == 0)
-		rc = write_all(jl->fd, text, len);
+		rc = mc_write_all(jl->fd, text, len);
 	if (rc == 0)
 		jl->size += (off_t)len;
 	/* mostly dead records: rewrite (at least twice the live bytes, so
@@ -325,7 +310,7 @@ void jl_done(struct vfs *v, uint64_t id)
 
 	pthread_mutex_lock(&jl->lock);
 	if (del(jl, id) && jl->n > 0) {
-		if (write_all(jl->fd, line, (size_t)n) == 0)
+		if (mc_write_all(jl->fd, line, (size_t)n) == 0)
 			jl->size += n;
 	} else if (jl->n == 0 && jl->size > 0 && ftruncate(jl->fd, 0) == 0) {
 		jl->size = 0; /* nothing live: start over (O_APPEND writes at the new end) */

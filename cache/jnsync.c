@@ -66,13 +66,7 @@ static void wait_window(struct vfs *v, long ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	mc_deadline(&ts, MC_US(ms));
 	while (!v->jn_stop && v->jn_dirty == 1) {
 		if (pthread_cond_timedwait(&v->jn_cond, &v->jn_lock, &ts) == ETIMEDOUT)
 			break;

@@ -242,28 +242,13 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_tmp(const char *tmp, const char *text, size_t len, int sync)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc;
 
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, text, len);
+	rc = mc_write_all(fd, text, len);
 	if (rc == 0 && sync && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);

@@ -627,13 +627,7 @@ static void *pd_thread(void *arg)
 		}
 		us = e->due - mc_now();
 		if (us > 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += us / 1000000;
-			ts.tv_nsec += (us % 1000000) * 1000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			mc_deadline(&ts, us);
 			pthread_cond_timedwait(&pd->cond, &pd->lock, &ts);
 			continue;
 		}

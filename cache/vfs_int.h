@@ -176,5 +176,10 @@ int mc_offline_recent(const struct vfs *v);
 void mc_fill_owner(const struct vfs *v, struct az_stat *st);
 int mc_file_dirty(const struct mc_file *f);
 void mc_realtime(struct timespec *ts);
+/* The CLOCK_MONOTONIC time us microseconds from now (for timed waits on
+ * the cache's condition variables, which use that clock). */
+void mc_deadline(struct timespec *ts, int64_t us);
+/* write() of all of buf, retrying on EINTR and short writes. 0 or -errno. */
+int mc_write_all(int fd, const char *buf, size_t len);
 
 #endif

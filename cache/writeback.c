@@ -105,16 +105,8 @@ static struct mc_file *q_earliest(struct vfs *v)
 static void wait_until(struct vfs *v, int64_t due)
 {
 	struct timespec ts;
-	int64_t us;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	us = due - mc_now();
-	ts.tv_sec += us / 1000000;
-	ts.tv_nsec += (us % 1000000) * 1000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	mc_deadline(&ts, due - mc_now());
 	pthread_cond_timedwait(&v->wb_cond, &v->lock, &ts);
 }
 
