@@ -164,12 +164,14 @@ class Handler(BaseHTTPRequestHandler):
                 out += data
             self.rfile.readline(16)
 
-    def read_body(self):
-        """-> (body, too_large)."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+    def read_body(self, req=None):
+        """-> (body, too_large). `req`: read its headers from req._first (the
+        same first values as self.headers.get(), without the linear scan)."""
+        get = self.headers.get if req is None else req._first.get
+        if "chunked" in (get("transfer-encoding") or "").lower():
             body, big = self._read_chunked(MAX_BODY)
             return body, big
-        raw = self.headers.get("Content-Length")
+        raw = get("content-length")
         if raw is None or not raw.strip():
             return b"", False
         if not re.match(r"^\s*\d+\s*$", raw):
@@ -230,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
         fault, extra = ctx.faults.decide(req.op)
         if fault == "drop":
             raise Dropped()
-        body, too_large = self.read_body()
+        body, too_large = self.read_body(req)
         req.body = body
         if fault in ("503", "500"):
             code = "ServerBusy" if fault == "503" else "OperationTimedOut"
@@ -290,28 +292,9 @@ class Handler(BaseHTTPRequestHandler):
             resp.stream = None
             resp.headers.append(("Content-MD5", base64.b64encode(
                 hashlib.md5(payload).digest()).decode("ascii")))
-        self.send_response(resp.status, getattr(resp, "reason", None))
-        self.send_header("x-ms-request-id", req.rid)
-        if not front and req.h("x-ms-version"):
-            self.send_header("x-ms-version", req.h("x-ms-version").strip())
-        if req.h("x-ms-client-request-id"):
-            self.send_header("x-ms-client-request-id", req.h("x-ms-client-request-id"))
         is_head = self.command == "HEAD"
-        names = {k.lower() for k, _ in resp.headers}
-        for k, v in resp.headers:
-            if is_head and resp.status >= 400 and k == "Content-Type":
-                continue
-            self.send_header(k, v)
-        if resp.stream is not None:
-            length = resp.stream[2]
-        else:
-            length = len(payload)
-        if is_head and resp.status >= 400:
-            self.send_header("Transfer-Encoding", "chunked")  # as the service does
-        elif "content-length" not in names:
-            self.send_header("Content-Length", str(length))
-        if self.close_connection:
-            self.send_header("Connection", "close")
+        length = resp.stream[2] if resp.stream is not None else len(payload)
+        self._put_head(req, resp, front, is_head, length)
         try:
             if not is_head and resp.stream is not None and length <= ONE_SEND_MAX:
                 payload = read_exact(resp.stream[0], resp.stream[1], length)
@@ -322,6 +305,59 @@ class Handler(BaseHTTPRequestHandler):
                 self._write_stream(resp)
         finally:
             self._close_fd(resp)
+
+    def _put_head(self, req, resp, front, is_head, length):
+        """Status line and headers into _headers_buffer: the bytes and side
+        effects of send_response() + send_header() per header (same order,
+        latin-1 strict, Connection tracking), built as one string."""
+        code = resp.status
+        reason = getattr(resp, "reason", None)
+        self.log_request(code)
+        if self.request_version == "HTTP/0.9":
+            for k, v in resp.headers:
+                if k.lower() == "connection":
+                    self._track_connection(v)
+            return
+        if reason is None:
+            reason = self.responses[code][0] if code in self.responses else ""
+        first = req._first
+        lines = ["%s %d %s\r\n" % (self.protocol_version, code, reason),
+                 "Server: %s\r\n" % self.version_string(),
+                 "Date: %s\r\n" % self.date_time_string(),
+                 "x-ms-request-id: %s\r\n" % req.rid]
+        version = first.get("x-ms-version")
+        if not front and version:
+            lines.append("x-ms-version: %s\r\n" % version.strip())
+        client_id = first.get("x-ms-client-request-id")
+        if client_id:
+            lines.append("x-ms-client-request-id: %s\r\n" % client_id)
+        failed_head = is_head and code >= 400
+        has_length = False
+        for k, v in resp.headers:
+            low = k.lower()
+            if low == "content-length":
+                has_length = True
+            elif low == "connection":
+                self._track_connection(v)
+            if failed_head and k == "Content-Type":
+                continue
+            lines.append("%s: %s\r\n" % (k, v))
+        if failed_head:
+            lines.append("Transfer-Encoding: chunked\r\n")  # as the service does
+        elif not has_length:
+            lines.append("Content-Length: %s\r\n" % length)
+        if self.close_connection:
+            lines.append("Connection: close\r\n")
+        if not hasattr(self, "_headers_buffer"):
+            self._headers_buffer = []
+        self._headers_buffer.append("".join(lines).encode("latin-1", "strict"))
+
+    def _track_connection(self, value):
+        """send_header()'s handling of a Connection header."""
+        if value.lower() == "close":
+            self.close_connection = True
+        elif value.lower() == "keep-alive":
+            self.close_connection = False
 
     def _end_headers_with(self, payload):
         """end_headers() with a small body in the same send() (one segment:
