@@ -79,13 +79,17 @@ def canonical_resource(req, path):
     return res
 
 
+_STD_LOWER = [h.lower() for h in STD_HEADERS]
+
+
 def string_to_sign(req, path, date_line):
+    first = req._first  # what req.h() reads, without a call per header
     vals = [req.method]
-    for h in STD_HEADERS:
-        v = req.h(h, "")
-        if h == "Content-Length" and v.strip() == "0":
+    for h in _STD_LOWER:
+        v = first.get(h, "")
+        if h == "content-length" and v.strip() == "0":
             v = ""
-        if h == "Date":
+        if h == "date":
             v = date_line
         vals.append(v)
     return "\n".join(vals) + "\n" + canonical_headers(req) + canonical_resource(req, path)

@@ -263,8 +263,9 @@ def smb_headers(e):
 
 
 def reject_conditions(req):
-    for h in ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"):
-        if req.h(h) is not None:
+    first = req._first
+    for h in ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since"):
+        if first.get(h) is not None:
             raise StorageError("ConditionHeadersNotSupported")
 
 

@@ -33,13 +33,15 @@ def md5_b64(data):
 
 
 def check_md5(req, data):
+    """-> md5_b64(data) when Content-MD5 was given (and matched), else None."""
     given = req.h("Content-MD5")
     if given is None:
-        return
+        return None
     calc = md5_b64(data)
     if given.strip() != calc:
         raise StorageError("Md5Mismatch", details=[("UserSpecifiedMd5", given.strip()),
                                                    ("ServerCalculatedMd5", calc)])
+    return calc
 
 
 def _size_header(req, name, required):
@@ -90,7 +92,7 @@ def create_file(ctx, req):
     body = _create_body(req)
     if body and len(body) != size:
         raise invalid_header("Content-Length", str(len(body)))
-    check_md5(req, body)
+    body_md5 = check_md5(req, body)
     names.check_path(req.comps)
     sh = ctx.store.get_share(req.share)
     parent, existing = ctx.store.lookup(sh, req.comps)
@@ -114,7 +116,7 @@ def create_file(ctx, req):
     ctx.store.replace_content(sh, e, size, body, new=existing is None)
     hdrs = common.etag_headers(e.p) + [("x-ms-request-server-encrypted", "true")]
     if body:
-        hdrs.append(("Content-MD5", md5_b64(body)))
+        hdrs.append(("Content-MD5", body_md5 or md5_b64(body)))
     return Resp(201, hdrs + common.smb_headers(e))
 
 
@@ -274,7 +276,7 @@ def put_range(ctx, req):
             raise StorageError("RequestBodyTooLarge", details=[("MaxLimit", util.MAX_RANGE)])
         if len(body) != length:
             raise invalid_header("Content-Length", str(len(body)))
-        check_md5(req, body)
+        body_md5 = check_md5(req, body)
     mode = _write_mode(req)
     sh, e = _file(ctx, req)
     common.check_lease(req, e)
@@ -290,7 +292,7 @@ def put_range(ctx, req):
     ctx.store.save_entry(sh, e)
     hdrs = common.etag_headers(e.p)
     if not clear:
-        hdrs.append(("Content-MD5", md5_b64(body)))
+        hdrs.append(("Content-MD5", body_md5 or md5_b64(body)))
     hdrs += [("x-ms-request-server-encrypted", "true"),
              ("x-ms-file-last-write-time", util.iso7(e.p["written"]))]
     return Resp(201, hdrs)

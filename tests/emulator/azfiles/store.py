@@ -94,6 +94,7 @@ class Store:
         self.shares = {}
         self.next_counter = 1
         self._made_dirs = set()  # share dirs made (or found) by this process
+        self._dir_of = {}        # share name -> its files/ dir (a pure function)
         self._load()
 
     # ---------- loading and saving ----------
@@ -219,10 +220,17 @@ class Store:
 
     # ---------- file bytes ----------
     def _share_dir(self, name):
-        return os.path.join(self.dir, "files", name)
+        d = self._dir_of.get(name)
+        if d is None:
+            d = os.path.join(self.dir, "files", name)
+            if len(self._dir_of) < 4096:
+                self._dir_of[name] = d
+        return d
 
     def data_path(self, sh, e):
-        return os.path.join(self._share_dir(sh.name), "%d" % e.id)
+        # os.path.join(share dir, id) without its per-call checks: the share
+        # dir is an absolute path not ending in "/", the id a plain number
+        return self._share_dir(sh.name) + "/%d" % e.id
 
     def _make_share_dir(self, sh):
         """makedirs once per share and process (a syscall or two saved per write)."""
