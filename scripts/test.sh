@@ -39,7 +39,8 @@ if [[ -z ${AZSF_QUICK:-} ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
   step unit-asan ctest --test-dir build-asan --output-on-failure --timeout 300
   AZSF_BUILD=$root/build-asan step integration-asan \
-    pytest tests/integration/test_client.py tests/integration/test_basic.py
+    pytest tests/integration/test_client.py tests/integration/test_basic.py \
+    tests/integration/test_crash.py tests/integration/test_cache_counts.py
 fi
 
 echo
