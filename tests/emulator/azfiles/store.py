@@ -3,8 +3,14 @@
 Owns: shares, their directory trees, file properties, permissions (SDDL by
 key) and file bytes. Layout under --data DIR:
   DIR/meta.sqlite3          one row per share and per entry (JSON documents),
-                            plus counters; every change is committed at once
-                            (sqlite's own journal makes each commit atomic)
+                            plus the id counter; every change is committed at
+                            once (sqlite's own journal makes each commit atomic)
+
+Ids: entry ids are util.bitrev64(n) for n = 1, 2, ... (never reused). The
+counter row kv('counter') is written only when entries are deleted (in the
+same transaction); loading takes the larger of it and 1 + the highest n of
+a stored entry, so a create is one sqlite statement and no id that was ever
+committed comes back after a restart.
   DIR/files/<share>/<id>    file bytes as sparse files; whole-file replacement
                             goes through a temp file + os.replace, ranges are
                             written in place, cleared ranges are punched out
@@ -80,10 +86,11 @@ class Store:
         self.dir = os.path.abspath(data_dir)
         os.makedirs(os.path.join(self.dir, "files"), exist_ok=True)
         self.lock = threading.RLock()
-        # autocommit mode, transactions opened by _begin(): sqlite3's implicit
-        # BEGIN and commit() each prepare, step and finalize a statement with
-        # the GIL released, while the cached "BEGIN"/"COMMIT" statements only
-        # step (fewer GIL hand-offs under the store lock at 16 connections)
+        # autocommit mode: a change of one row (create, overwrite, move) is
+        # one statement, its own transaction; changes of several rows run in
+        # _begin() ... _commit(). sqlite3's implicit BEGIN and commit() would
+        # each prepare, step and finalize a statement with the GIL released:
+        # GIL hand-offs under the store lock at 16 connections.
         self.db = sqlite3.connect(os.path.join(self.dir, "meta.sqlite3"),
                                   check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -112,6 +119,7 @@ class Store:
         rows = self.db.execute("SELECT share, id, parent, name, is_dir, doc FROM entries")
         pending = {}
         for share, eid, parent, name, is_dir, doc in rows:
+            self.next_counter = max(self.next_counter, util.bitrev64(int(eid)) + 1)
             if share not in self.shares:
                 continue
             e = Entry(int(eid), None, name, bool(is_dir), json.loads(doc))
@@ -138,26 +146,27 @@ class Store:
             self.db.execute("COMMIT")
 
     def save_share(self, sh):
-        self._begin()
         self.db.execute("INSERT OR REPLACE INTO shares(name, doc) VALUES(?, ?)",
                         (sh.name, json.dumps(sh.p)))
         self._commit()
 
     def save_entry(self, sh, e):
         parent = None if e.parent is None else str(e.parent.id)
-        self._begin()
         self.db.execute("INSERT OR REPLACE INTO entries(share, id, parent, name, is_dir, doc)"
                         " VALUES(?, ?, ?, ?, ?, ?)",
                         (sh.name, str(e.id), parent, e.name, int(e.is_dir), json.dumps(e.p)))
         self._commit()
 
     def _new_id(self):
+        """A fresh id; the counter is stored by _save_counter() on deletes."""
         n = self.next_counter
         self.next_counter += 1
-        self._begin()
+        return util.bitrev64(n)
+
+    def _save_counter(self):
+        """In the transaction of a delete: ids of deleted entries stay used."""
         self.db.execute("INSERT OR REPLACE INTO kv(k, v) VALUES('counter', ?)",
                         (str(self.next_counter),))
-        return util.bitrev64(n)
 
     # ---------- shares ----------
     def create_share(self, name, props, root_props):
@@ -175,6 +184,7 @@ class Store:
         self._begin()
         self.db.execute("DELETE FROM shares WHERE name=?", (name,))
         self.db.execute("DELETE FROM entries WHERE share=?", (name,))
+        self._save_counter()
         self._commit()
         d = self._share_dir(name)
         self._made_dirs.discard(d)
@@ -215,6 +225,7 @@ class Store:
         sh.by_id.pop(e.id, None)
         self._begin()
         self.db.execute("DELETE FROM entries WHERE share=? AND id=?", (sh.name, str(e.id)))
+        self._save_counter()
         self._commit()
         if not e.is_dir:
             try:
