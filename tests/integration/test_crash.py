@@ -77,7 +77,13 @@ def test_kill_in_writeback_mode_replays_journal(mounts, share, emu):
     big = os.urandom(5 << 20)
     closed["proj/data.bin"] = big
     write_file(m.path("proj", "data.bin"), big)
+    # a new empty directory with its own mode and times (write-back mkdir and
+    # its attributes are journaled, not yet on the share)
+    os.makedirs(m.path("proj", "empty", "deeper"))
+    os.chmod(m.path("proj", "empty"), 0o700)
+    os.utime(m.path("proj", "empty"), ns=(1_400_000_000_000_000_000,) * 2)
     m.kill()
+    assert not remote.exists(emu, share, "proj")
     on_share_before = remote.read(emu, share, "existing.txt")
     # with a 60 s delay nothing was uploaded yet: what follows tests the replay
     assert on_share_before == b"old remote content"
@@ -91,6 +97,10 @@ def test_kill_in_writeback_mode_replays_journal(mounts, share, emu):
     for name, data in closed.items():
         assert read_file(m.path(*name.split("/"))) == data, name
     assert not remote.conflict_copies(emu, share, "", "existing.txt")
+    assert remote.exists(emu, share, "proj/empty/deeper")
+    st = os.stat(m.path("proj", "empty"))
+    assert st.st_mode & 0o7777 == 0o700, oct(st.st_mode)
+    assert st.st_mtime_ns == 1_400_000_000_000_000_000
 
 
 def test_kill_then_remount_with_other_node_changes(mounts, share, emu):
