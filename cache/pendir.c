@@ -237,7 +237,7 @@ static int m_all(const char *e, const char *p)
 /* The pending directories above path exist on the share afterwards. */
 static int need_parents(struct vfs *v, const char *path)
 {
-	return v->pd->head ? flush_matching(v, path, m_above) : 0;
+	return flush_matching(v, path, m_above);
 }
 
 int pd_flush_all(struct vfs *v)
@@ -485,13 +485,10 @@ static int w_setattr(void *ctx, const char *path, int is_dir, const struct vfs_w
 static int w_rename(void *ctx, const char *src, const char *dst, int is_dir, int noreplace)
 {
 	struct vfs *v = ctx;
-	int rc = 0;
+	int rc = flush_matching(v, src, m_related);
 
-	if (v->pd->head) {
-		rc = flush_matching(v, src, m_related);
-		if (rc == 0)
-			rc = flush_matching(v, dst, m_related);
-	}
+	if (rc == 0)
+		rc = flush_matching(v, dst, m_related);
 	return rc < 0 ? rc : v->real.rename(v->real.ctx, src, dst, is_dir, noreplace);
 }
 
