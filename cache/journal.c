@@ -242,14 +242,14 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-static int write_tmp(const char *tmp, const char *text, size_t len, int sync)
+static int write_tmp(const char *tmp, const char *text, size_t len)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc;
 
 	if (fd < 0)
 		return -errno;
 	rc = mc_write_all(fd, text, len);
-	if (rc == 0 && sync && fsync(fd) < 0)
+	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;
@@ -266,7 +266,7 @@ static int write_own_file(struct vfs *v, const struct jn_rec *r, const char *tex
 	snprintf(tmp, sizeof(tmp), "%s/%llu.tmp.%lu", v->jn_dir, (unsigned long long)r->id,
 		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
 	snprintf(dst, sizeof(dst), "%s/%llu", v->jn_dir, (unsigned long long)r->id);
-	rc = write_tmp(tmp, text, len, 1);
+	rc = write_tmp(tmp, text, len);
 	if (rc == 0 && rename(tmp, dst) < 0)
 		rc = -errno;
 	if (rc == 0)
@@ -426,17 +426,25 @@ int jn_scan(struct vfs *v, int (*cb)(struct vfs *v, const struct jn_rec *r, void
 	return rc;
 }
 
-int jn_file(struct vfs *v, struct mc_file *f)
+/* Journals f (caller holds f->up_lock, not v->lock): its dirty data, or with
+ * attrs_only its deferred attribute change f->pend (no data). The record is
+ * built from f under v->lock; sets f->journaled. 0 if there is nothing to
+ * journal. */
+static int journal_file(struct vfs *v, struct mc_file *f, int attrs_only)
 {
 	struct jn_rec *r = malloc(sizeof(*r));
 	uint64_t gen;
-	int rc = 0;
+	int rc = 0, skip;
 
 	if (!r)
 		return -ENOMEM;
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_lock(&v->lock);
-	if (f->orphan || !f->node || !mc_file_dirty(f) || !f->whole) {
+	if (attrs_only)
+		skip = f->orphan || !f->node || mc_file_dirty(f) || !f->pend.mask;
+	else
+		skip = f->orphan || !f->node || !mc_file_dirty(f) || !f->whole;
+	if (skip) {
 		pthread_mutex_unlock(&v->lock);
 		goto out;
 	}
@@ -444,14 +452,15 @@ int jn_file(struct vfs *v, struct mc_file *f)
 	snprintf(r->path, sizeof(r->path), "%s", f->node->path);
 	r->size = f->lst.size;
 	r->base = f->base;
-	r->has_owner = f->lst.has_owner;
+	r->has_owner = attrs_only ? 1 : f->lst.has_owner;
 	r->mode = f->lst.mode;
 	r->uid = f->lst.uid;
 	r->gid = f->lst.gid;
 	r->mtime = f->lst.mtime;
+	r->attrs = attrs_only ? f->pend.mask : 0;
 	gen = f->gen;
 	pthread_mutex_unlock(&v->lock);
-	rc = jn_write(v, r, f->fd);
+	rc = jn_write(v, r, attrs_only ? -1 : f->fd);
 	if (rc == 0) {
 		pthread_mutex_lock(&v->lock);
 		f->journaled = 1;
@@ -463,40 +472,12 @@ out:
 	return rc;
 }
 
+int jn_file(struct vfs *v, struct mc_file *f)
+{
+	return journal_file(v, f, 0);
+}
+
 int jn_attrs(struct vfs *v, struct mc_file *f)
 {
-	struct jn_rec *r = malloc(sizeof(*r));
-	uint64_t gen;
-	int rc = 0;
-
-	if (!r)
-		return -ENOMEM;
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_lock(&v->lock);
-	if (f->orphan || !f->node || mc_file_dirty(f) || !f->pend.mask) {
-		pthread_mutex_unlock(&v->lock);
-		goto out;
-	}
-	r->id = f->id;
-	snprintf(r->path, sizeof(r->path), "%s", f->node->path);
-	r->size = f->lst.size;
-	r->base = f->base;
-	r->has_owner = 1;
-	r->mode = f->lst.mode;
-	r->uid = f->lst.uid;
-	r->gid = f->lst.gid;
-	r->mtime = f->lst.mtime;
-	r->attrs = f->pend.mask;
-	gen = f->gen;
-	pthread_mutex_unlock(&v->lock);
-	rc = jn_write(v, r, -1);
-	if (rc == 0) {
-		pthread_mutex_lock(&v->lock);
-		f->journaled = 1;
-		f->jn_gen = gen;
-		pthread_mutex_unlock(&v->lock);
-	}
-out:
-	free(r);
-	return rc;
+	return journal_file(v, f, 1);
 }
