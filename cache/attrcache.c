@@ -65,11 +65,6 @@ static long neg_ms(const struct vfs *v)
 	return ms > 0 ? ms : 0;
 }
 
-static int64_t listing_done(const struct mc_node *p)
-{
-	return p->listed_end > p->listed_at ? p->listed_end : p->listed_at;
-}
-
 /* v->lock held: the cached answer for path: 0 / -ENOENT, 1 if none is
  * fresh, 2 if only a "no such name" older than neg_timeout_ms. */
 static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
@@ -97,8 +92,8 @@ static int cached_answer(struct vfs *v, const char *path, struct mc_node **out)
 		/* a listing's "no" counts from its answer: listing 10,000
 		 * entries takes longer than neg_timeout, and from its request
 		 * every create in a big directory would list it again */
-		if (listing_done(p) > neg_at)
-			neg_at = listing_done(p);
+		if (mc_listing_done(p) > neg_at)
+			neg_at = mc_listing_done(p);
 	}
 	if (!neg_at)
 		return 1;

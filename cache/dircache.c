@@ -171,6 +171,11 @@ static void list_failed(struct vfs *v, struct mc_node *d, int rc, int64_t t0)
 	}
 }
 
+int64_t mc_listing_done(const struct mc_node *d)
+{
+	return d->listed_end > d->listed_at ? d->listed_end : d->listed_at;
+}
+
 int mc_dir_list(struct vfs *v, const char *dir)
 {
 	struct list_acc acc = {0};

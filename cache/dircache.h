@@ -13,6 +13,9 @@
  * (all pages) and caches every entry; one listing per directory at a time,
  * concurrent callers wait for it. 0 or -errno (-ENOENT: no such dir). */
 int mc_dir_list(struct vfs *v, const char *dir);
+/* v->lock held: when d's listing answered (its "no such name" counts from
+ * then: a big listing outlasts neg_timeout); 0 if never listed. */
+int64_t mc_listing_done(const struct mc_node *d);
 /* Applies one remote entry to the cache (v->lock held). */
 void mc_dir_apply(struct vfs *v, struct mc_node *n, const struct az_stat *st, int64_t at);
 

@@ -105,9 +105,7 @@ static int check_new_by_listing(struct vfs *v, const struct up_snap *s, int *con
 		 * for a base validated that recently); one in flight: wait for
 		 * it rather than send a HEAD per file (16 workers upload one
 		 * directory's files at once) */
-		int64_t done = p->listed_end > p->listed_at ? p->listed_end : p->listed_at;
-
-		if (p->listing || !mc_fresh(done, v->o.conflict_slack_ms))
+		if (p->listing || !mc_fresh(mc_listing_done(p), v->o.conflict_slack_ms))
 			rc = mc_dir_list(v, pp);
 		else
 			rc = 0;
