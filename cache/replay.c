@@ -8,7 +8,8 @@
  * mtime, see already_uploaded) is dropped; any other is adopted as a dirty
  * local file and uploaded right away with the
  * conflict check (its base was validated by a previous process, so the
- * check always asks the share). On success the record goes and the copy
+ * check asks the share, unless already_uploaded's HEAD just found the
+ * share on that base). On success the record goes and the copy
  * stays as a clean cached file. On a transport error with offline_writes
  * the file stays queued for the workers; without offline_writes vfs_init
  * fails (the share is down; the record is kept for the next mount). Any
@@ -80,7 +81,7 @@ static struct mc_file *adopt(struct vfs *v, const struct jn_rec *r, int fd, uint
 	f->node = n;
 	n->file = f;
 	f->base = r->base;
-	f->base.valid_at = 0; /* always check the share */
+	f->base.valid_at = 0; /* check the share (replay_one may know better) */
 	f->lst.size = size;
 	f->lst.has_owner = r->has_owner;
 	f->lst.mode = r->mode;
@@ -184,18 +185,26 @@ static int replay_attrs(struct vfs *v, const struct jn_rec *r, struct replay *rp
 /* Did this record's upload finish before the crash (its removal was not
  * synced yet, journal_sync_ms > 0)? The share then holds exactly the
  * record's size and mtime (the upload set it; the service keeps 100 ns)
- * and a version other than the record's base. One HEAD. */
-static int already_uploaded(struct vfs *v, const struct jn_rec *r, uint64_t size)
+ * and a version other than the record's base. One HEAD; when it shows the
+ * share still on the record's base, *valid_at says when, and the upload's
+ * conflict check need not ask again. */
+static int already_uploaded(struct vfs *v, const struct jn_rec *r, uint64_t size, int64_t *valid_at)
 {
 	struct az_stat st;
+	int64_t t0 = mc_now();
 
+	*valid_at = 0;
 	if (size != r->size)
 		return 0; /* written again after the record: upload what is there */
 	memset(&st, 0, sizeof(st));
 	if (mc_note(v, v->be.stat(v->be.ctx, r->path, &st)) < 0 || st.is_dir)
 		return 0;
+	if (mc_base_matches(&r->base, &st)) {
+		*valid_at = t0;
+		return 0;
+	}
 	return st.size == r->size && st.mtime.tv_sec == r->mtime.tv_sec &&
-	       st.mtime.tv_nsec / 100 == r->mtime.tv_nsec / 100 && !mc_base_matches(&r->base, &st);
+	       st.mtime.tv_nsec / 100 == r->mtime.tv_nsec / 100;
 }
 
 static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
@@ -203,6 +212,7 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 	struct replay *rp = arg;
 	struct mc_file *f;
 	uint64_t size = 0;
+	int64_t valid_at;
 	int fd = -1, rc;
 
 	if (r->attrs & JN_DIR)
@@ -217,7 +227,7 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 		jn_remove(v, r->id);
 		return 0;
 	}
-	if (already_uploaded(v, r, size)) {
+	if (already_uploaded(v, r, size, &valid_at)) {
 		az_info("journal replay: '%s' is on the share already (its upload finished "
 			"before the daemon stopped)",
 			r->path);
@@ -231,8 +241,10 @@ static int replay_one(struct vfs *v, const struct jn_rec *r, void *arg)
 	}
 	pthread_mutex_lock(&v->lock);
 	f = adopt(v, r, fd, size);
-	if (f)
+	if (f) {
 		mc_file_ref(f);
+		f->base.valid_at = valid_at; /* 0: the upload's check asks the share */
+	}
 	pthread_mutex_unlock(&v->lock);
 	if (!f) {
 		close(fd);
