@@ -352,35 +352,32 @@ static int by_depth(const void *a, const void *b)
 	return depth(((const struct jn_rec *)a)->path) - depth(((const struct jn_rec *)b)->path);
 }
 
-/* Creates path's missing parents with the mount's default attributes (their
- * own records were lost; one of ours needs them). */
-static int make_parents(struct vfs *v, const char *path)
+/* Makes directory path with w; when its parent is missing too (its own
+ * record was lost, or it never had one), the parents first, with the
+ * mount's default attributes. */
+static int mkdir_p(struct vfs *v, const char *path, const struct vfs_want *w)
 {
-	struct vfs_want w;
+	struct vfs_want dw;
 	struct az_stat st;
 	char pp[4096];
-	int rc;
+	int rc = v->real.mkdir(v->real.ctx, path, w, &st);
 
-	if (mc_path_parent(path, pp, sizeof(pp)) < 0 || !pp[0])
-		return 0;
-	memset(&w, 0, sizeof(w));
-	w.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
-	w.mode = S_IFDIR | (v->o.default_dir_mode & 07777);
-	w.uid = v->o.default_uid;
-	w.gid = v->o.default_gid;
-	rc = v->real.mkdir(v->real.ctx, pp, &w, &st);
-	if (rc == -ENOENT) {
-		rc = make_parents(v, pp);
-		if (rc == 0)
-			rc = v->real.mkdir(v->real.ctx, pp, &w, &st);
-	}
-	return rc == -EEXIST ? 0 : rc;
+	if (rc != -ENOENT || mc_path_parent(path, pp, sizeof(pp)) < 0 || !pp[0])
+		return rc;
+	memset(&dw, 0, sizeof(dw));
+	dw.mask = VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
+	dw.mode = S_IFDIR | (v->o.default_dir_mode & 07777);
+	dw.uid = v->o.default_uid;
+	dw.gid = v->o.default_gid;
+	rc = mkdir_p(v, pp, &dw);
+	if (rc == 0 || rc == -EEXIST)
+		rc = v->real.mkdir(v->real.ctx, path, w, &st);
+	return rc;
 }
 
 static void replay_dir(struct vfs *v, const struct jn_rec *r, struct replay *rp)
 {
 	struct vfs_want w;
-	struct az_stat st;
 	int rc;
 
 	memset(&w, 0, sizeof(w));
@@ -389,12 +386,7 @@ static void replay_dir(struct vfs *v, const struct jn_rec *r, struct replay *rp)
 	w.uid = r->uid;
 	w.gid = r->gid;
 	w.mtime = r->mtime;
-	rc = mc_note(v, v->real.mkdir(v->real.ctx, r->path, &w, &st));
-	if (rc == -ENOENT) {
-		rc = mc_note(v, make_parents(v, r->path));
-		if (rc == 0)
-			rc = mc_note(v, v->real.mkdir(v->real.ctx, r->path, &w, &st));
-	}
+	rc = mc_note(v, mkdir_p(v, r->path, &w));
 	if (rc == -EEXIST)
 		rc = 0; /* made by an earlier replay, or elsewhere: its attributes stand */
 	if (rc < 0 && mc_is_net_err(rc)) {
