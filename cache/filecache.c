@@ -254,7 +254,9 @@ int mc_file_ensure(struct vfs *v, struct mc_file *f)
 	return rc;
 }
 
-int mc_file_make_empty(struct vfs *v, struct mc_file *f)
+/* data_lock exclusive: the local copy truncated to nothing and whole; with
+ * dirty, a new local version (size 0, mtime now) waiting for an upload. */
+static int empty_copy(struct vfs *v, struct mc_file *f, int dirty)
 {
 	int rc = open_data(v, f);
 
@@ -265,29 +267,26 @@ int mc_file_make_empty(struct vfs *v, struct mc_file *f)
 	pthread_mutex_lock(&v->lock);
 	f->whole = 1;
 	f->stale = 0;
-	f->lst.size = 0;
-	mc_realtime(&f->lst.mtime);
-	f->lst.ctime = f->lst.mtime;
+	if (dirty) {
+		f->lst.size = 0;
+		mc_realtime(&f->lst.mtime);
+		f->lst.ctime = f->lst.mtime;
+	}
 	mc_acct_set(v, f, 0);
-	mc_file_mark_dirty(v, f);
+	if (dirty)
+		mc_file_mark_dirty(v, f);
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
 
+int mc_file_make_empty(struct vfs *v, struct mc_file *f)
+{
+	return empty_copy(v, f, 1);
+}
+
 int mc_file_set_empty(struct vfs *v, struct mc_file *f)
 {
-	int rc = open_data(v, f);
-
-	if (rc < 0)
-		return rc;
-	if (ftruncate(f->fd, 0) < 0)
-		return -errno;
-	pthread_mutex_lock(&v->lock);
-	f->whole = 1;
-	f->stale = 0;
-	mc_acct_set(v, f, 0);
-	pthread_mutex_unlock(&v->lock);
-	return 0;
+	return empty_copy(v, f, 0);
 }
 
 static ssize_t pwrite_all(int fd, const void *buf, size_t size, uint64_t off)
