@@ -155,45 +155,6 @@ static void test_corrupt_record_kept(void **state)
 	assert_int_equal(stat(path, &sb), -1);
 }
 
-static void test_replay_uses_current_data(void **state)
-{
-	struct fx *x = *state;
-	struct jn_rec r;
-	char path[4200], *s;
-
-	memset(&r, 0, sizeof(r));
-	r.id = 3;
-	snprintf(r.path, sizeof(r.path), "grown.txt");
-	r.size = 4; /* the file grew after the record */
-	r.mode = 0100600;
-	r.has_owner = 1;
-	snprintf(path, sizeof(path), "%s/journal", x->dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/data", x->dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/data/3", x->dir);
-	write_text(path, "four and more");
-	snprintf(path, sizeof(path), "%s/data/9", x->dir);
-	write_text(path, "a clean copy of an old mount");
-	x->v = NULL;
-	{
-		/* write the record with the journal code itself */
-		struct vfs fake;
-
-		memset(&fake, 0, sizeof(fake));
-		snprintf(path, sizeof(path), "%s/journal", x->dir);
-		fake.jn_dir = path;
-		fake.data_dir = path; /* only fsynced */
-		assert_int_equal(jn_write(&fake, &r, -1), 0);
-	}
-	assert_int_equal(fx_start(x), 0);
-	s = fb_get(&x->fb, "grown.txt", NULL);
-	assert_string_equal(s, "four and more");
-	free(s);
-	snprintf(path, sizeof(path), "%s/data/9", x->dir);
-	assert_int_equal(access(path, F_OK), -1); /* swept */
-}
-
 /* A record of the journal code itself, in x->dir (no vfs running). */
 static void put_record(struct fx *x, const struct jn_rec *r, const char *data)
 {
@@ -210,6 +171,29 @@ static void put_record(struct fx *x, const struct jn_rec *r, const char *data)
 	fake.jn_dir = jdir;
 	fake.data_dir = jdir; /* only fsynced */
 	assert_int_equal(jn_write(&fake, r, -1), 0);
+}
+
+static void test_replay_uses_current_data(void **state)
+{
+	struct fx *x = *state;
+	struct jn_rec r;
+	char path[4200], *s;
+
+	memset(&r, 0, sizeof(r));
+	r.id = 3;
+	snprintf(r.path, sizeof(r.path), "grown.txt");
+	r.size = 4; /* the file grew after the record */
+	r.mode = 0100600;
+	r.has_owner = 1;
+	put_record(x, &r, "four and more");
+	snprintf(path, sizeof(path), "%s/data/9", x->dir);
+	write_text(path, "a clean copy of an old mount");
+	assert_int_equal(fx_start(x), 0);
+	s = fb_get(&x->fb, "grown.txt", NULL);
+	assert_string_equal(s, "four and more");
+	free(s);
+	snprintf(path, sizeof(path), "%s/data/9", x->dir);
+	assert_int_equal(access(path, F_OK), -1); /* swept */
 }
 
 /* The upload of a record finished but the record's removal was not synced
