@@ -21,30 +21,30 @@
 
 #define MC_HIDDEN_PREFIX ".azsf~"
 
-static uint64_t path_hash(const char *p)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*p) {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-/* The same over the path with ASCII letters folded: names that differ only
- * in case share a chain of the case index (mc_node_case_twin). */
-static uint64_t fold_hash(const char *p)
+/* FNV-1a of a path; with fold, ASCII letters folded to lower case, so names
+ * that differ only in case share a chain of the case index
+ * (mc_node_case_twin). */
+static inline uint64_t fnv1a(const char *p, int fold)
 {
 	uint64_t h = 1469598103934665603ull;
 
 	while (*p) {
 		unsigned char c = (unsigned char)*p++;
 
-		h ^= c >= 'A' && c <= 'Z' ? c + 32 : c;
+		h ^= fold && c >= 'A' && c <= 'Z' ? c + 32 : c;
 		h *= 1099511628211ull;
 	}
 	return h;
+}
+
+static uint64_t path_hash(const char *p)
+{
+	return fnv1a(p, 0);
+}
+
+static uint64_t fold_hash(const char *p)
+{
+	return fnv1a(p, 1);
 }
 
 static struct mc_node *node_new(const char *path)
