@@ -15,7 +15,8 @@
  * download, and no HEAD when the attributes are fresh. Files are
  * downloaded lazily on the first read or write.
  * Write-back (delay > 0): vfs_flush journals the file durably and queues
- * it; workers upload it after the delay. vfs_fsync always uploads now.
+ * it; workers upload it once half the delay has passed (wbc_hold_us), so
+ * a small file is on the share within the delay. vfs_fsync always uploads now.
  * While the share is unreachable, write-back flushes fail with EIO unless
  * offline_writes is set; the data stays journaled either way.
  * Large files (over file_max_bytes, not cached, opened without O_TRUNC)
@@ -342,7 +343,7 @@ static int wb_accept(struct vfs *v, struct mc_file *f)
 		rc = jn_file(v, f);
 	pthread_mutex_lock(&v->lock);
 	if (rc == 0)
-		wbc_enqueue(v, f, mc_now() + MC_US(v->o.writeback_delay_ms));
+		wbc_enqueue(v, f, mc_now() + wbc_hold_us(v));
 	offline = v->offline;
 	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&f->up_lock);

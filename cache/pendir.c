@@ -4,8 +4,8 @@
  * through this layer: v->be wraps the real backend (v->real). mkdir returns
  * at once: the directory is recorded here and in the journal (a "dir"
  * record) and created on the share, with one Create Directory carrying its
- * mode, owner and mtime, when the first of these comes: its delay ends
- * (this module's thread), an operation needs it on the share (one on
+ * mode, owner and mtime, when the first of these comes: half its delay
+ * has passed (wbc_hold_us, as for files; this module's thread), an operation needs it on the share (one on
  * anything below it, a rename of it or of an ancestor), or vfs_sync_all.
  * Answered here with no request: a HEAD of it (its attributes), a listing
  * of it (its pending subdirectories: nothing else can be below it on the
@@ -397,7 +397,7 @@ static int w_mkdir(void *ctx, const char *path, const struct vfs_want *want, str
 		rc = need_parents(v, path);
 		return rc < 0 ? rc : v->real.mkdir(v->real.ctx, path, want, st);
 	}
-	e->due = mc_now() + MC_US(v->o.writeback_delay_ms);
+	e->due = mc_now() + wbc_hold_us(v);
 	pthread_mutex_lock(&pd->lock);
 	e->next = pd->head;
 	pd->head = e;

@@ -2,7 +2,8 @@
  *
  * Owns v->q_head (a list of files waiting for an upload, each with a due
  * time) and the worker threads (max(1, upload_threads)). In write-back mode
- * a close journals the file and queues it with due = now + delay; in both
+ * a close journals the file and queues it with due = now + half the
+ * delay (wbc_hold_us), so the upload ends within the delay; in both
  * modes a failed upload is queued again with back-off, so accepted data
  * keeps trying to reach the share.
  *
@@ -84,6 +85,11 @@ void wbc_dequeue(struct vfs *v, struct mc_file *f)
 		return;
 	q_unlink(v, f);
 	mc_file_unref(v, f);
+}
+
+int64_t wbc_hold_us(const struct vfs *v)
+{
+	return MC_US(v->o.writeback_delay_ms) / 2;
 }
 
 long wbc_backoff_ms(const struct vfs *v, int retries)

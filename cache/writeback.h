@@ -17,5 +17,9 @@ void wbc_enqueue(struct vfs *v, struct mc_file *f, int64_t due);
 void wbc_dequeue(struct vfs *v, struct mc_file *f);
 /* Back-off for a failed background upload, in ms. */
 long wbc_backoff_ms(const struct vfs *v, int retries);
+/* Microseconds a write-back close (or mkdir) waits before its upload may
+ * start: half the delay, so a small file is on the share within the delay
+ * (the contract) and one created and removed within half of it never is. */
+int64_t wbc_hold_us(const struct vfs *v);
 
 #endif
