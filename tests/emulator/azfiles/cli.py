@@ -59,10 +59,6 @@ def _setup_logging(data_dir, verbose):
         log.addHandler(logging.StreamHandler(sys.stderr))
 
 
-def _stop(signum, frame):
-    raise SystemExit(0)
-
-
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -91,8 +87,8 @@ def main(argv=None):
     scheme = "https" if ssl_ctx else "http"
     sys.stdout.write("listening on %s://%s:%d/%s\n" % (scheme, host, port, a.account))
     sys.stdout.flush()
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, lambda signum, frame: httpd.stop())
+    signal.signal(signal.SIGINT, lambda signum, frame: httpd.stop())
     try:
         httpd.serve_forever(poll_interval=0.2)
     except SystemExit:

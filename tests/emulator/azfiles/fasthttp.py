@@ -46,6 +46,9 @@ def _fast(lines, cls):
     return msg
 
 
+fast_message = _fast   # for the event loop, which has the lines already
+
+
 def parse_headers(fp, _class=http.client.HTTPMessage):
     """http.client.parse_headers, with a fast path for plain header lines."""
     lines = _READ(fp)

@@ -14,6 +14,7 @@ stderr unless --verbose; unexpected errors go to DATA/emulator.log. Logged
 request lines and paths never carry a SAS signature (redact()).
 """
 import base64
+import email.utils
 import hashlib
 import json
 import os
@@ -45,6 +46,8 @@ for _m in (ops_share, ops_dir, ops_file, ops_move):
 
 log = logging.getLogger("azfiles")
 fasthttp.install()
+_RESPONSES = BaseHTTPRequestHandler.responses
+_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SIG_RE = re.compile(r"([?&]sig=)[^&\s\"]*", re.IGNORECASE)
 
 
@@ -86,6 +89,131 @@ class Dropped(Exception):
     """Close the connection without answering (drop fault)."""
 
 
+def begin(ctx, req):
+    """Name and count the request, draw its fault -> (fault, extra delay ms);
+    raises StorageError (bad URL) or Dropped (drop fault). The body is read
+    after this (not at all when it raises)."""
+    try:
+        router.parse_location(req)
+        router.route(req)
+    finally:
+        ctx.count(req.op)
+    fault, extra = ctx.faults.decide(req.op)
+    if fault == "drop":
+        raise Dropped()
+    return fault, extra
+
+
+def execute(ctx, req, fault, too_large):
+    """The reply to a request whose body (req.body) was read; raises StorageError."""
+    if fault in ("503", "500"):
+        code = "ServerBusy" if fault == "503" else "OperationTimedOut"
+        return error_resp(req, StorageError(code))
+    if too_large:
+        raise StorageError("RequestBodyTooLarge", details=[("MaxLimit", MAX_BODY)])
+    check_version(req)
+    if req.q("si") and req.share:
+        with ctx.store.lock:
+            sh = ctx.store.shares.get(req.share)
+            req.policies = auth.parse_policies(sh.p.get("acl") if sh else None)
+    auth.authenticate(req, ctx.key)
+    if req.kind in ("dir", "file"):
+        common.reject_conditions(req)
+        if not names.keep_trailing_dots(req):
+            req.comps = names.trim_trailing_dots(req.comps)
+    with ctx.store.lock:
+        return OPS[req.op](ctx, req)
+
+
+def check_version(req):
+    v = req.h("x-ms-version")
+    if v is None:
+        req.version = req.q("sv")
+        return
+    v = v.strip()
+    if not _VERSION_RE.match(v) or v > MAX_VERSION or v < "2014-02-14":
+        raise invalid_header("x-ms-version", v)
+    req.version = v
+
+
+def error_resp(req, err):
+    ticks = util.now_ticks()
+    body = xmlout.error_body(err.code, err.message, req.rid, ticks, err.details)
+    resp = common.Resp(err.status, list(err.headers.items()) +
+                       [("x-ms-error-code", err.code)], body, "application/xml")
+    resp.reason = err.message.split("\n")[0]
+    resp.front_end = err.front_end
+    return resp
+
+
+def internal_error(req, method, path):
+    """Log an unexpected exception (being handled) -> the 500 reply."""
+    log.error("internal error on %s %s\n%s", method, redact(path), traceback.format_exc())
+    return error_resp(req, StorageError(
+        "InternalError", "Server encountered an internal error. Please try again "
+        "after some time.", status=500))
+
+
+_date_cache = (None, "")   # (second, text), replaced as a whole
+
+
+def http_date():
+    """BaseHTTPRequestHandler.date_time_string() for now, formatted once a second."""
+    global _date_cache
+    now = int(time.time())
+    sec, text = _date_cache
+    if sec != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date_cache = (now, text)
+    return text
+
+
+def track_connection(value, close):
+    """send_header()'s handling of a Connection header -> close_connection."""
+    if value.lower() == "close":
+        return True
+    if value.lower() == "keep-alive":
+        return False
+    return close
+
+
+def head_bytes(req, resp, server, date, front, is_head, length, close):
+    """-> (status line and headers without the blank line, close_connection):
+    the bytes send_response() + send_header() per header would produce (same
+    order, latin-1 strict, Connection tracking) for an HTTP/1.x request."""
+    code = resp.status
+    reason = getattr(resp, "reason", None)
+    if reason is None:
+        reason = _RESPONSES[code][0] if code in _RESPONSES else ""
+    first = req._first
+    lines = ["HTTP/1.1 %d %s\r\n" % (code, reason), "Server: %s\r\n" % server,
+             "Date: %s\r\n" % date, "x-ms-request-id: %s\r\n" % req.rid]
+    version = first.get("x-ms-version")
+    if not front and version:
+        lines.append("x-ms-version: %s\r\n" % version.strip())
+    client_id = first.get("x-ms-client-request-id")
+    if client_id:
+        lines.append("x-ms-client-request-id: %s\r\n" % client_id)
+    failed_head = is_head and code >= 400
+    has_length = False
+    for k, v in resp.headers:
+        low = k.lower()
+        if low == "content-length":
+            has_length = True
+        elif low == "connection":
+            close = track_connection(v, close)
+        if failed_head and k == "Content-Type":
+            continue
+        lines.append("%s: %s\r\n" % (k, v))
+    if failed_head:
+        lines.append("Transfer-Encoding: chunked\r\n")  # as the service does
+    elif not has_length:
+        lines.append("Content-Length: %s\r\n" % length)
+    if close:
+        lines.append("Connection: close\r\n")
+    return "".join(lines).encode("latin-1", "strict"), close
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 300
@@ -105,18 +233,11 @@ class Handler(BaseHTTPRequestHandler):
         if log.isEnabledFor(logging.INFO):
             log.info("%s - %s", self.client_address[0], redact(fmt % args))
 
-    _date_cache = (None, "")
-
     def date_time_string(self, timestamp=None):
         """The stdlib's Date value, formatted once a second."""
         if timestamp is not None:
             return super().date_time_string(timestamp)
-        now = time.time()
-        sec, text = self._date_cache
-        if sec != int(now):
-            text = super().date_time_string(int(now))
-            Handler._date_cache = (int(now), text)
-        return text
+        return http_date()
 
     def setup(self):
         ctx = self.server.ctx
@@ -210,67 +331,19 @@ class Handler(BaseHTTPRequestHandler):
             self.drop()
             return
         except StorageError as err:
-            resp = self.error_resp(req, err)
+            resp = error_resp(req, err)
         except Exception:
-            log.error("internal error on %s %s\n%s", self.command, redact(self.path),
-                      traceback.format_exc())
-            resp = self.error_resp(req, StorageError(
-                "InternalError", "Server encountered an internal error. Please try again "
-                "after some time.", status=500))
+            resp = internal_error(req, self.command, self.path)
         if delay_ms:
             time.sleep(delay_ms / 1000.0)
         self.send(req, resp)
 
     def process(self, ctx, req):
         """-> (Resp, extra delay ms); raises StorageError / Dropped."""
-        extra = 0
-        try:
-            router.parse_location(req)
-            router.route(req)
-        finally:
-            ctx.count(req.op)
-        fault, extra = ctx.faults.decide(req.op)
-        if fault == "drop":
-            raise Dropped()
+        fault, extra = begin(ctx, req)
         body, too_large = self.read_body(req)
         req.body = body
-        if fault in ("503", "500"):
-            code = "ServerBusy" if fault == "503" else "OperationTimedOut"
-            return self.error_resp(req, StorageError(code)), extra
-        if too_large:
-            raise StorageError("RequestBodyTooLarge", details=[("MaxLimit", MAX_BODY)])
-        self.check_version(req)
-        if req.q("si") and req.share:
-            with ctx.store.lock:
-                sh = ctx.store.shares.get(req.share)
-                req.policies = auth.parse_policies(sh.p.get("acl") if sh else None)
-        auth.authenticate(req, ctx.key)
-        if req.kind in ("dir", "file"):
-            common.reject_conditions(req)
-            if not names.keep_trailing_dots(req):
-                req.comps = names.trim_trailing_dots(req.comps)
-        with ctx.store.lock:
-            resp = OPS[req.op](ctx, req)
-        return resp, extra
-
-    def check_version(self, req):
-        v = req.h("x-ms-version")
-        if v is None:
-            req.version = req.q("sv")
-            return
-        v = v.strip()
-        if not re.match(r"^\d{4}-\d{2}-\d{2}$", v) or v > MAX_VERSION or v < "2014-02-14":
-            raise invalid_header("x-ms-version", v)
-        req.version = v
-
-    def error_resp(self, req, err):
-        ticks = util.now_ticks()
-        body = xmlout.error_body(err.code, err.message, req.rid, ticks, err.details)
-        resp = common.Resp(err.status, list(err.headers.items()) +
-                           [("x-ms-error-code", err.code)], body, "application/xml")
-        resp.reason = err.message.split("\n")[0]
-        resp.front_end = err.front_end
-        return resp
+        return execute(ctx, req, fault, too_large), extra
 
     def drop(self):
         self.close_connection = True
@@ -310,54 +383,18 @@ class Handler(BaseHTTPRequestHandler):
         """Status line and headers into _headers_buffer: the bytes and side
         effects of send_response() + send_header() per header (same order,
         latin-1 strict, Connection tracking), built as one string."""
-        code = resp.status
-        reason = getattr(resp, "reason", None)
-        self.log_request(code)
+        self.log_request(resp.status)
         if self.request_version == "HTTP/0.9":
             for k, v in resp.headers:
                 if k.lower() == "connection":
-                    self._track_connection(v)
+                    self.close_connection = track_connection(v, self.close_connection)
             return
-        if reason is None:
-            reason = self.responses[code][0] if code in self.responses else ""
-        first = req._first
-        lines = ["%s %d %s\r\n" % (self.protocol_version, code, reason),
-                 "Server: %s\r\n" % self.version_string(),
-                 "Date: %s\r\n" % self.date_time_string(),
-                 "x-ms-request-id: %s\r\n" % req.rid]
-        version = first.get("x-ms-version")
-        if not front and version:
-            lines.append("x-ms-version: %s\r\n" % version.strip())
-        client_id = first.get("x-ms-client-request-id")
-        if client_id:
-            lines.append("x-ms-client-request-id: %s\r\n" % client_id)
-        failed_head = is_head and code >= 400
-        has_length = False
-        for k, v in resp.headers:
-            low = k.lower()
-            if low == "content-length":
-                has_length = True
-            elif low == "connection":
-                self._track_connection(v)
-            if failed_head and k == "Content-Type":
-                continue
-            lines.append("%s: %s\r\n" % (k, v))
-        if failed_head:
-            lines.append("Transfer-Encoding: chunked\r\n")  # as the service does
-        elif not has_length:
-            lines.append("Content-Length: %s\r\n" % length)
-        if self.close_connection:
-            lines.append("Connection: close\r\n")
+        head, self.close_connection = head_bytes(
+            req, resp, self.version_string(), self.date_time_string(), front, is_head,
+            length, self.close_connection)
         if not hasattr(self, "_headers_buffer"):
             self._headers_buffer = []
-        self._headers_buffer.append("".join(lines).encode("latin-1", "strict"))
-
-    def _track_connection(self, value):
-        """send_header()'s handling of a Connection header."""
-        if value.lower() == "close":
-            self.close_connection = True
-        elif value.lower() == "keep-alive":
-            self.close_connection = False
+        self._headers_buffer.append(head)
 
     def _end_headers_with(self, payload):
         """end_headers() with a small body in the same send() (one segment:
@@ -426,10 +463,28 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, addr, ctx, ssl_context=None):
         self.ctx = ctx
+        self.stopping = False
+        self.looping = False
         super().__init__(addr, Handler)
         if ssl_context is not None:
             self.socket = ssl_context.wrap_socket(self.socket, server_side=True,
                                                   do_handshake_on_connect=False)
+
+    def serve_forever(self, poll_interval=0.5):
+        """Plain HTTP: the event loop (evloop.py); TLS: a thread per connection."""
+        if self.ctx.tls:
+            super().serve_forever(poll_interval)
+            return
+        from . import evloop   # imports this module
+        self.looping = True
+        evloop.Loop(self).run(poll_interval)
+
+    def stop(self):
+        """From a signal handler in the serving thread: the event loop ends at
+        its next turn (never inside an operation); the TLS server at once."""
+        self.stopping = True
+        if not self.looping:
+            raise SystemExit(0)
 
     def handle_error(self, request, client_address):
         log.info("connection error from %s:\n%s", client_address, traceback.format_exc())
