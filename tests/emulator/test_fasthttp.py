@@ -67,3 +67,35 @@ def test_limits_kept():
     many = b"".join(b"H%d: v\r\n" % i for i in range(150)) + b"\r\n"
     with pytest.raises(http.client.HTTPException):
         fasthttp.parse_headers(io.BytesIO(many))
+
+
+@pytest.mark.parametrize("data", CASES)
+def test_simple_headers_answer_as_the_message(data):
+    """The event loop's Headers answer every lookup as the stdlib message;
+    whatever the fast path refuses, simple_headers refuses too."""
+    if not data.endswith(b"\r\n\r\n") and data != b"\r\n":
+        return      # not a CRLF head: the loop hands it to http.server
+    block = data[:-4] if data != b"\r\n" else b""
+    got = fasthttp.simple_headers(block)
+    lines = http.client._read_headers(io.BytesIO(data))
+    if fasthttp._fast(lines, http.client.HTTPMessage) is None:
+        assert got is None, data
+        return
+    std = _std(data)
+    assert got is not None, data
+    assert got.items() == std.items()
+    assert got.keys() == std.keys() and got.values() == std.values()
+    assert list(got) == list(std) and len(got) == len(std)
+    for name in ["host", "X-MS-META-A", "x-ms-meta-a", "Empty", "missing", "Colon"]:
+        assert got.get(name) == std.get(name)
+        assert got.get(name, "dflt") == std.get(name, "dflt")
+        assert got[name] == std[name]
+        assert got.get_all(name) == std.get_all(name)
+        assert (name in got) == (name in std)
+
+
+def test_simple_headers_limits():
+    assert fasthttp.simple_headers(b"".join(b"H%d: v\r\n" % i for i in range(98)) +
+                                   b"H: v") is not None
+    assert fasthttp.simple_headers(b"".join(b"H%d: v\r\n" % i for i in range(99)) +
+                                   b"H: v") is None

@@ -15,7 +15,6 @@ req.policies (the share's ACL, filled by the server) and supplies sp/st/se
 that the SAS itself leaves out. No state; pure functions of the request.
 """
 import base64
-import hashlib
 import hmac
 import ipaddress
 import re
@@ -59,8 +58,7 @@ def _fail(detail):
 
 
 def _hmac(key, text):
-    mac = hmac.new(key, text.encode("utf-8"), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    return base64.b64encode(hmac.digest(key, text.encode("utf-8"), "sha256")).decode("ascii")
 
 
 def canonical_headers(req):

@@ -30,7 +30,6 @@ faults (own lock).
 import base64
 import hashlib
 import heapq
-import http.client
 import io
 import logging
 import re
@@ -124,10 +123,8 @@ def _handoff_thread(httpd, sock, addr, prefix):
 def _parse_head(head):
     """-> (method, target, request line, headers) for a plain request head
     (bytes before the blank line), or None."""
-    lines = head.split(b"\r\n")
-    if len(lines) > 101:
-        return None
-    line = lines[0].decode("iso-8859-1")
+    line, _, block = head.partition(b"\r\n")
+    line = line.decode("iso-8859-1")
     words = line.split()
     if (len(words) != 3 or words[2] != "HTTP/1.1" or words[0] not in METHODS
             or "\n" in line or "\r" in line):
@@ -136,9 +133,7 @@ def _parse_head(head):
     if not target.startswith("/") or target.startswith("//") or \
             target.startswith("/_emulator"):
         return None
-    raw = [x + b"\r\n" for x in lines[1:]]
-    raw.append(b"\r\n")
-    headers = fasthttp.fast_message(raw, http.client.HTTPMessage)
+    headers = fasthttp.simple_headers(block)
     if headers is None:
         return None
     return words[0], target, line, headers
@@ -155,6 +150,10 @@ class Loop:
         self.seq = 0
         self.conns = set()
         self.idle = front.Handler.timeout
+        # one receive buffer (a fresh 256 KiB bytes per recv() would be an
+        # mmap + munmap each)
+        self.rbuf = bytearray(RECV)
+        self.rview = memoryview(self.rbuf)
 
     def run(self, poll_interval):
         lsock = self.httpd.socket
@@ -264,21 +263,21 @@ class Loop:
     # ---------------- reading ----------------
     def _on_read(self, conn):
         try:
-            data = conn.sock.recv(RECV)
+            n = conn.sock.recv_into(self.rbuf)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             self._close(conn)
             return
         conn.last = time.monotonic()
-        if not data:
+        if not n:
             conn.eof = True
             if conn.busy:
                 self._set_mask(conn, conn.mask & ~_R)
             else:
                 self._advance(conn)
             return
-        conn.buf += data
+        conn.buf += self.rview[:n]
         if not conn.busy:
             self._advance(conn)
         elif len(conn.buf) > PAUSE_AT:

@@ -12,6 +12,11 @@ multipart/message content types) goes to the stdlib parser unchanged, so
 the result is identical either way (tests/emulator/test_fasthttp.py checks
 both paths against the stdlib).
 
+simple_headers() is the same check for the event loop (evloop.py), which
+has the header lines in hand: it returns a small Headers object answering
+every lookup the emulator makes as the stdlib message would, or None
+(the loop then hands the connection to http.server).
+
 install() points http.client.parse_headers, which http.server looks up on
 every request, at this function; the emulator process uses http.client for
 nothing else. No state, no locks.
@@ -46,7 +51,70 @@ def _fast(lines, cls):
     return msg
 
 
-fast_message = _fast   # for the event loop, which has the lines already
+class Headers:
+    """The parts of email.message.Message (as http.server builds it) that the
+    emulator's modules use, over a list of (name, value): get() and
+    __getitem__ (first value of a case-insensitive name, or the default),
+    get_all(), items(), keys(), values(), `in`, len() and iteration over the
+    names. For values decoded from latin-1 (no surrogates) Message returns
+    them unchanged, as here."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items):
+        self._items = items
+
+    def get(self, name, failobj=None):
+        name = name.lower()
+        for k, v in self._items:
+            if k.lower() == name:
+                return v
+        return failobj
+
+    def __getitem__(self, name):
+        return self.get(name)
+
+    def get_all(self, name, failobj=None):
+        name = name.lower()
+        vals = [v for k, v in self._items if k.lower() == name]
+        return vals or failobj
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+    def items(self):
+        return list(self._items)
+
+    def keys(self):
+        return [k for k, _v in self._items]
+
+    def values(self):
+        return [v for _k, v in self._items]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self._items)
+
+
+def simple_headers(block):
+    """Headers for a request's header lines (bytes between the request line's
+    CRLF and the blank line, CRLF-separated) when _fast() would build the
+    stdlib's message for them; None otherwise."""
+    items = []
+    for raw in block.decode("iso-8859-1").split("\r\n") if block else ():
+        m = _SIMPLE.match(raw + "\r\n")
+        if m is None:
+            return None
+        items.append((m.group(1), m.group(2)))
+    if len(items) > 99:    # with the blank line, more than http.client takes
+        return None
+    out = Headers(items)
+    ctype = (out.get("Content-Type") or "").strip().lower()
+    if ctype.startswith("multipart/") or ctype.startswith("message/"):
+        return None
+    return out
 
 
 def parse_headers(fp, _class=http.client.HTTPMessage):

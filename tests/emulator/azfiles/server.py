@@ -1,14 +1,21 @@
-"""HTTP front end: ThreadingHTTPServer with HTTP/1.1 keep-alive (and TLS).
+"""HTTP front end: HTTP/1.1 keep-alive (and TLS) over http.server, and the
+request path both front ends share.
 
-Per request: parse and route (operation name), count it, draw faults, read
-the body (Content-Length or chunked), check x-ms-version, authenticate,
-then run the operation with the store lock held. Latency and slow faults
-are slept AFTER the lock is released, before the reply is written. Faulted
-requests (503/500/drop) never reach an operation, so they change nothing.
-/_emulator/{stats,reset,faults} need no auth, are not counted, not delayed.
+Per request: parse and route (operation name), count it, draw faults
+(begin), read the body (Content-Length or chunked), check x-ms-version,
+authenticate, then run the operation with the store lock held (execute).
+Every reply is delayed by --latency-ms plus slow faults, outside the store
+lock. Faulted requests (503/500/drop) never reach an operation, so they
+change nothing. /_emulator/{stats,reset,faults} need no auth, are not
+counted, not delayed.
 
-Threads: one thread per connection (daemon). Shared state: Context.stats
-(protected by Context.stats_lock), the store (store.lock), faults (own lock).
+Threads: plain HTTP is served by one event loop thread (evloop.py: the
+delay is a timer counted from when the request was read); a connection it
+does not take (TLS, chunked or large bodies, Expect, odd request lines,
+control endpoints) runs Handler below in a thread of its own, which sleeps
+the delay after the operation. Shared state: Context.stats (protected by
+Context.stats_lock), the store (store.lock), faults (own lock). SIGTERM
+ends the loop between operations (Server.stop).
 Nothing is written to stdout after the "listening on" line and nothing to
 stderr unless --verbose; unexpected errors go to DATA/emulator.log. Logged
 request lines and paths never carry a SAS signature (redact()).
