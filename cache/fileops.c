@@ -431,6 +431,9 @@ int vfs_release(struct vfs *v, struct vfs_file *fh)
 		wbc_enqueue(v, f, mc_now() + MC_US(wbc_backoff_ms(v, 0)));
 		pthread_mutex_unlock(&v->lock);
 	}
+	/* outside v->lock: it waits for the handle's reads ahead in flight */
+	mc_stream_free(fh->sm);
+	fh->sm = NULL;
 	pthread_mutex_lock(&v->lock);
 	mc_fh_drop(v, fh);
 	mc_evict(v, 0);

@@ -4,27 +4,27 @@
  * through this layer: v->be wraps the real backend (v->real). mkdir returns
  * at once: the directory is recorded here and in the journal (a "dir"
  * record) and created on the share, with one Create Directory carrying its
- * mode, owner and mtime, when the first of these comes: half its delay
- * has passed (wbc_hold_us, as for files; this module's thread), an operation needs it on the share (one on
- * anything below it, a rename of it or of an ancestor), or vfs_sync_all.
- * Answered here with no request: a HEAD of it (its attributes), a listing
- * of it (its pending subdirectories: nothing else can be below it on the
- * share), chmod/chown/utimens of it (folded into the create: tar's three
- * calls per directory cost nothing) and rmdir of it (forgotten, never
- * sent). Listings of its parent get it added, so the cache keeps it.
- * Why this keeps the contracts: other nodes see a write-back node's
- * changes after the delay anyway, the files inside are uploaded after it
- * (each upload first creates the pending directories above it), and a
- * crash replays the dir records before the file records (replay.c).
- * While the share is known down, mkdir goes to the share (and fails) unless
- * offline_writes is set, as a write-back close does.
- * If the name was taken on the share meanwhile: by a directory, ours merges
- * into it (its attributes stand; logged); by a file, the create fails with
+ * mode, owner and mtime, when the first of these comes: half its delay has
+ * passed (wbc_hold_us, as for files; this module's thread), an operation
+ * needs it on the share (one on anything below it, a rename of it or of an
+ * ancestor), or vfs_sync_all. Answered here with no request: a HEAD of it
+ * (its attributes), a listing of it (its pending subdirectories: nothing
+ * else can be below it on the share), chmod/chown/utimens of it (folded
+ * into the create: tar's three calls per directory cost nothing) and rmdir
+ * of it (forgotten, never sent). Listings of its parent get it added, so
+ * the cache keeps it. Why this keeps the contracts: other nodes see a
+ * write-back node's changes after the delay anyway, the files inside are
+ * uploaded after it (each upload first creates the pending directories
+ * above it), and a crash replays the dir records before the file records
+ * (replay.c). While the share is known down, mkdir goes to the share (and
+ * fails) unless offline_writes is set, as a write-back close does. If the
+ * name was taken on the share meanwhile: by a directory, ours merges into
+ * it (its attributes stand; logged); by a file, the create fails with
  * ENOTDIR (logged) and the uploads below stay journaled and retry.
  *
  * Threads: any caller; one thread for due entries. Lock: pd->lock only
- * (innermost, never held across a request); an entry being created is
- * busy and others wait on pd->cond. No v->lock is held by callers of the
+ * (innermost, never held across a request); an entry being created is busy
+ * and others wait on pd->cond. No v->lock is held by callers of the
  * backend, so journal writes here are fine.
  */
 #include <errno.h>

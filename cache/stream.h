@@ -8,6 +8,8 @@
 #include "vfs_int.h"
 
 struct mc_stream *mc_stream_new(uint64_t remote_size);
+/* Waits for reads ahead still in flight (they need v->lock to finish:
+ * never call it with v->lock held, unless no read went through s). */
 void mc_stream_free(struct mc_stream *s);
 ssize_t mc_stream_read(struct vfs *v, struct vfs_file *fh, void *buf, size_t size, uint64_t off);
 ssize_t mc_stream_write(struct vfs *v, struct vfs_file *fh, const void *buf, size_t size,

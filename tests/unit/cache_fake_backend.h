@@ -70,6 +70,8 @@ struct fb {
 	int upload_delay_ms;
 	int list_delay_ms;
 	int uploads_inflight, uploads_max;
+	int read_delay_ms; /* each range read waits this long first */
+	int reads_inflight, reads_max;
 	char last_upload[4096];
 };
 
@@ -375,15 +377,36 @@ static FB_UNUSED int fbo_list(void *ctx, const char *dir, vfs_list_cb cb, void *
 	return rc;
 }
 
+/* A range read starts (enter) or ends: counts them in flight, and the
+ * starting one waits read_delay_ms (a round trip). */
+static FB_UNUSED void fb_read_wait(struct fb *fb, int enter)
+{
+	int ms;
+
+	pthread_mutex_lock(&fb->lock);
+	fb->reads_inflight += enter ? 1 : -1;
+	if (fb->reads_inflight > fb->reads_max)
+		fb->reads_max = fb->reads_inflight;
+	ms = fb->read_delay_ms;
+	pthread_mutex_unlock(&fb->lock);
+	if (enter && ms)
+		usleep((useconds_t)ms * 1000);
+}
+
 static FB_UNUSED ssize_t fbo_read(void *ctx, const char *path, uint64_t off, size_t len, void *buf)
 {
 	struct fb *fb = ctx;
 	struct fb_ent *e;
-	int rc = fb_begin(fb, FB_READ, 1);
+	int rc;
 	size_t n;
 
-	if (rc)
+	fb_read_wait(fb, 1);
+	rc = fb_begin(fb, FB_READ, 1);
+	if (rc) {
+		fb_read_wait(fb, 0);
 		return rc;
+	}
+	fb->reads_inflight--; /* fb->lock held from fb_begin */
 	e = fb_find(fb, path);
 	if (!e || e->is_dir)
 		return fb_end(fb, e ? -EISDIR : -ENOENT);

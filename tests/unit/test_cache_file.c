@@ -392,6 +392,73 @@ static void test_large_streamed(void **state)
 	free(got);
 }
 
+/* A large file of len bytes whose byte i is 'a' + i % 26, streamed. */
+static char *put_big(struct fx *x, const char *name, size_t len)
+{
+	char *big = malloc(len);
+
+	for (size_t i = 0; i < len; i++)
+		big[i] = (char)('a' + i % 26);
+	fb_put(&x->fb, name, big, len);
+	return big;
+}
+
+/* A sequential reader gets windows fetched ahead in parallel (two reads in
+ * flight at once), every byte right, and no more reads than windows. */
+static void test_large_read_ahead_parallel(void **state)
+{
+	struct fx *x = *state;
+	size_t len = 40u << 20, chunk = 128u << 10, i;
+	char *big = put_big(x, "big", len), *got = malloc(len);
+	struct vfs_file *fh = NULL;
+
+	x->o.file_max_bytes = 64 * 1024;
+	assert_int_equal(fx_start(x), 0);
+	fb_reset(&x->fb);
+	x->fb.read_delay_ms = 20;
+	assert_int_equal(vfs_open(x->v, "big", O_RDONLY, &fh), 0);
+	for (i = 0; i < len; i += chunk) /* FUSE's 128 KiB reads, in order */
+		assert_int_equal(vfs_read(x->v, fh, got + i, chunk, i), (ssize_t)chunk);
+	assert_int_equal(vfs_read(x->v, fh, got, chunk, len), 0); /* end of file */
+	assert_memory_equal(got, big, len);
+	assert_true(x->fb.reads_max >= 2);
+	/* 128K..8M doubling, then 8 MiB windows: 40 MiB is about 10 windows */
+	assert_true(fb_calls(&x->fb, FB_READ) <= 12);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	free(big);
+	free(got);
+}
+
+/* Data fetched ahead is dropped when the handle writes over it, and a
+ * release with fetches in flight waits for them. */
+static void test_large_read_ahead_after_write(void **state)
+{
+	struct fx *x = *state;
+	size_t len = 24u << 20, chunk = 1u << 20, i;
+	char *big = put_big(x, "big", len), *got = malloc(chunk);
+	struct vfs_file *fh = NULL;
+
+	x->o.file_max_bytes = 64 * 1024;
+	assert_int_equal(fx_start(x), 0);
+	x->fb.read_delay_ms = 20;
+	assert_int_equal(vfs_open(x->v, "big", O_RDWR, &fh), 0);
+	for (i = 0; i < 4 * chunk; i += chunk)
+		assert_int_equal(vfs_read(x->v, fh, got, chunk, i), (ssize_t)chunk);
+	/* windows past 4 MiB are being fetched now; overwrite inside them */
+	assert_int_equal(vfs_write(x->v, fh, "NEW", 3, 6 * chunk + 5), 3);
+	assert_int_equal(vfs_read(x->v, fh, got, chunk, 6 * chunk), (ssize_t)chunk);
+	assert_memory_equal(got + 5, "NEW", 3);
+	assert_memory_equal(got, big + 6 * chunk, 5);
+	assert_memory_equal(got + 8, big + 6 * chunk + 8, chunk - 8);
+	for (i = 7 * chunk; i < 10 * chunk; i += chunk) {
+		assert_int_equal(vfs_read(x->v, fh, got, chunk, i), (ssize_t)chunk);
+		assert_memory_equal(got, big + i, chunk);
+	}
+	assert_int_equal(vfs_release(x->v, fh), 0); /* fetches in flight: joined */
+	free(big);
+	free(got);
+}
+
 static void test_large_new_file_spooled(void **state)
 {
 	struct fx *x = *state;
@@ -542,6 +609,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_mtime_carried, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_clean_file, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_large_streamed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_read_ahead_parallel, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_read_ahead_after_write, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_large_new_file_spooled, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_eviction_bounded, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_outage_close_to_open, fx_setup, fx_teardown),
