@@ -13,8 +13,9 @@
  * of the last one still counts as sequential: FUSE threads may hand over
  * the kernel's read-ahead requests out of order.
  *
- * Writes are buffered per handle while contiguous (up to 4 MiB) and sent with backend->write_range when the buffer is full, on a
- * seek, before a read, and in flush/fsync/release; a write past the end
+ * Writes are buffered per handle while contiguous (up to 4 MiB) and sent
+ * with backend->write_range when the buffer is full, on a seek, before a
+ * read, and in flush/fsync/release; a write past the end
  * first resizes the file (backend->setattr size). These in-place writes are
  * visible to other readers range by range: that is what writing into an
  * existing large file means on the share. Whole new large files (created
