@@ -90,3 +90,18 @@ def test_sigterm_keeps_acknowledged_state(make_emu, tmp_path):
     c = emu.client()
     for i in range(20):
         assert c.get("term/f%d" % i).body == b"x"
+
+
+def test_slow_fault_delays_only_replies_that_did_not_fail(make_emu):
+    """As the thread-per-connection server did: a slow fault's delay is added
+    when the operation answers, not when it raises (here: 404)."""
+    emu = make_emu(["--faults", "slow:1.0:800@GetFile"])
+    c = emu.client()
+    c.create_share("slow")
+    assert c.create_file("slow/f", 1, body=b"x").status == 201
+    t0 = time.monotonic()
+    assert c.get("slow/missing").status == 404
+    assert time.monotonic() - t0 < 0.6
+    t0 = time.monotonic()
+    assert c.get("slow/f").body == b"x"
+    assert time.monotonic() - t0 >= 0.79

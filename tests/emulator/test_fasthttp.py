@@ -99,3 +99,36 @@ def test_simple_headers_limits():
                                    b"H: v") is not None
     assert fasthttp.simple_headers(b"".join(b"H%d: v\r\n" % i for i in range(99)) +
                                    b"H: v") is None
+
+
+def test_simple_headers_never_differs_from_the_fast_path():
+    """Random blocks: whenever simple_headers() takes a block, http.client
+    reads exactly those lines and _fast() builds the same headers."""
+    import random
+    rng = random.Random(1234)
+    alphabet = [b"a", b"B", b"-", b":", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\xe9", b"\x7f",
+                b"x-ms-meta-k", b"Content-Type", b"multipart/x", b"From "]
+    taken = 0
+    for _ in range(3000):
+        lines = []
+        for _ in range(rng.randint(0, 4)):
+            lines.append(b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))))
+        block = b"\r\n".join(lines)
+        if b"\r\n\r\n" in block or block.endswith(b"\r\n"):
+            continue
+        got = fasthttp.simple_headers(block)
+        if got is None:
+            continue
+        taken += 1
+        read = http.client._read_headers(io.BytesIO(block + b"\r\n\r\nBODY"))
+        assert b"".join(read) == block + b"\r\n\r\n" if block else read == [b"\r\n"], block
+        msg = fasthttp._fast(read, http.client.HTTPMessage)
+        assert msg is not None and msg.items() == got.items(), block
+    assert taken > 100
+
+
+def test_component_check_matches_bad_char():
+    from azfiles import names
+    for o in range(0x300):
+        ch = chr(o)
+        assert bool(names._BAD_RE.search("a%sb" % ch)) == names._bad_char(ch), hex(o)

@@ -63,8 +63,7 @@ def _hmac(key, text):
 
 def canonical_headers(req):
     items = {}
-    for name, value in req.header_items:
-        low = name.lower()
+    for low, (_name, value) in zip(req.header_lows, req.header_items):
         if low.startswith("x-ms-"):
             items.setdefault(low, []).append(value.strip())
     return "".join("%s:%s\n" % (k, ",".join(items[k])) for k in sorted(items))

@@ -208,8 +208,8 @@ def touch(e, now, write=False):
 # ---------------- metadata ----------------
 def metadata(req):
     meta = {}
-    for name, value in req.header_items:
-        if name.lower().startswith("x-ms-meta-"):
+    for low, (name, value) in zip(req.header_lows, req.header_items):
+        if low.startswith("x-ms-meta-"):
             meta[name[10:]] = value.strip()
     names.check_metadata(meta)
     return meta

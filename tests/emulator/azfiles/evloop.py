@@ -306,13 +306,15 @@ class Loop:
         req = conn.req
         req.body = bytes(conn.buf[:conn.need])
         del conn.buf[:conn.need]
+        extra = 0     # as Handler.dispatch: slow faults delay replies that did not raise
         try:
             resp = front.execute(self.ctx, req, conn.fault, False)
+            extra = conn.extra
         except StorageError as err:
             resp = front.error_resp(req, err)
         except Exception:
             resp = front.internal_error(req, req.method, conn.target)
-        self._schedule(conn, req, resp, conn.extra)
+        self._schedule(conn, req, resp, extra)
 
     def _start(self, conn, end):
         """Parse the head ending at `end`, name and count the request, draw

@@ -98,16 +98,22 @@ class Headers:
         return len(self._items)
 
 
+# the same lines as _SIMPLE, for a whole CRLF-separated block at once (the
+# value may not start with a blank, so a line splits one way only: no
+# backtracking over blanks when a later line does not match)
+_LINE = r"[\041-\071\073-\176]+:[ \t]*(?:[^ \t\r\n][^\r\n]*)?"
+_BLOCK = re.compile(r"(?:%s\r\n)*%s\Z" % (_LINE, _LINE))
+_PAIR = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*)")
+
+
 def simple_headers(block):
     """Headers for a request's header lines (bytes between the request line's
     CRLF and the blank line, CRLF-separated) when _fast() would build the
     stdlib's message for them; None otherwise."""
-    items = []
-    for raw in block.decode("iso-8859-1").split("\r\n") if block else ():
-        m = _SIMPLE.match(raw + "\r\n")
-        if m is None:
-            return None
-        items.append((m.group(1), m.group(2)))
+    text = block.decode("iso-8859-1")
+    if text and _BLOCK.match(text) is None:
+        return None
+    items = _PAIR.findall(text)
     if len(items) > 99:    # with the blank line, more than http.client takes
         return None
     out = Headers(items)

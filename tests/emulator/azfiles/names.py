@@ -37,10 +37,14 @@ def _bad_char(ch):
     return ch in FORBIDDEN or o < 0x20 or 0x7F <= o <= 0x9F
 
 
+# one search for what _bad_char() refuses: FORBIDDEN, C0 controls, DEL and C1
+_BAD_RE = re.compile("[%s\x00-\x1f\x7f-\x9f]" % re.escape("".join(sorted(FORBIDDEN))))
+
+
 def check_component(name):
     if name in (".", ".."):
         raise StorageError("InvalidResourceName")
-    if any(_bad_char(c) for c in name):
+    if _BAD_RE.search(name):
         raise StorageError("InvalidResourceName")
     if len(name) > MAX_COMPONENT:
         raise StorageError("OutOfRangeInput",

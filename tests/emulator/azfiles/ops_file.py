@@ -60,8 +60,9 @@ def _size_header(req, name, required):
 
 def _content_props(req):
     out = {}
+    first = req._first     # req.h() without a call per header (names are lower case)
     for key, header, _resp in CONTENT_HEADERS:
-        v = req.h(header)
+        v = first.get(header)
         if v is not None:
             out[key] = v
     return out

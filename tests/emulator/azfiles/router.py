@@ -26,9 +26,11 @@ class Req:
         # headers.get() is a linear, case-folding scan, and h() runs ~40 times
         # a request (same answers; the headers never change afterwards)
         self.header_items = headers.items()
+        # lower-cased names, parallel to header_items (Shared Key, metadata)
+        self.header_lows = [k.lower() for k, _v in self.header_items]
         self._first = {}
-        for k, v in self.header_items:
-            self._first.setdefault(k.lower(), v)
+        for low, (_k, v) in zip(self.header_lows, self.header_items):
+            self._first.setdefault(low, v)
         self.scheme = scheme
         self.client_ip = client_ip
         self.account = account
@@ -63,6 +65,8 @@ class Req:
 
 
 def _unquote(s):
+    if "%" not in s:
+        return s    # what unquote_to_bytes(s).decode("utf-8") gives back
     try:
         return unquote_to_bytes(s).decode("utf-8")
     except UnicodeDecodeError:
