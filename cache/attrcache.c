@@ -57,10 +57,16 @@ void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat 
 }
 
 /* How long "no such name" is trusted. */
+/* How long "no such name" is trusted. Close-to-open: neg_timeout_ms (a
+ * file another node closed must be found by the next open). Write-back
+ * mode sees other nodes' changes up to attr_timeout late anyway (trusted
+ * attributes, docs/DESIGN.md), so a listing's "no" counts for dir_timeout
+ * there, like its "yes": a burst of creates in a directory that is on the
+ * share (tar, git) asks once per dir_timeout, not once per neg_timeout. */
 static long neg_ms(const struct vfs *v)
 {
-	long ms =
-	    v->o.neg_timeout_ms < v->o.dir_timeout_ms ? v->o.neg_timeout_ms : v->o.dir_timeout_ms;
+	long neg = v->o.writeback_delay_ms > 0 ? v->o.dir_timeout_ms : v->o.neg_timeout_ms;
+	long ms = neg < v->o.dir_timeout_ms ? neg : v->o.dir_timeout_ms;
 
 	return ms > 0 ? ms : 0;
 }

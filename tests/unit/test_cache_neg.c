@@ -62,6 +62,31 @@ static void test_new_name_seen_after_window(void **state)
 
 /* Misses of many names in one directory: one listing per window, and the
  * names found meanwhile are found. */
+/* Write-back mode sees other nodes' changes up to the timeouts late, so a
+ * listing's "no such name" stands for dir_timeout there, not neg_timeout:
+ * tar and git creating names in a directory on the share ask once. */
+static void test_writeback_trusts_listing_for_dir_timeout(void **state)
+{
+	struct fx *x = *state;
+	struct az_stat st;
+
+	x->o.writeback_delay_ms = 60000;
+	x->o.dir_timeout_ms = 4 * NEG_MS;
+	fb_mkdir(&x->fb, "d");
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	fb_put(&x->fb, "d/new", "from B", 6);
+	fb_reset(&x->fb);
+	usleep((NEG_MS + 50) * 1000); /* past neg_timeout, within dir_timeout */
+	assert_int_equal(vfs_getattr(x->v, "d/new", &st), -ENOENT);
+	assert_int_equal(vfs_getattr(x->v, "d/other", &st), -ENOENT);
+	assert_int_equal(fb_total(&x->fb), 0);
+	usleep((3 * NEG_MS) * 1000); /* past dir_timeout: asks, and finds it */
+	assert_int_equal(vfs_getattr(x->v, "d/new", &st), 0);
+	assert_int_equal(st.size, 6);
+	assert_int_equal(fb_total(&x->fb), 1);
+}
+
 static void test_burst_of_misses_one_listing(void **state)
 {
 	struct fx *x = *state;
@@ -211,6 +236,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_new_name_seen_after_window, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_burst_of_misses_one_listing, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_writeback_trusts_listing_for_dir_timeout, setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_big_directory_asks_by_head, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_zero_window_is_strict, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_keeps_stale_negative, setup, fx_teardown),
