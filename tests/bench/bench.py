@@ -15,7 +15,15 @@ workload until durable (GET /_emulator/stats after POST /_emulator/reset).
 
     run.sh [--quick] [--latency 0,10] [--only untar,saves,...]
            [--targets local,passthrough,c2o,wb] [--large-mib N]
-           [--writeback S] [--json FILE] [--md FILE]
+           [--writeback S] [--repeat N] [--json FILE] [--md FILE]
+
+--repeat N runs the whole target sequence N times, interleaved (round 1:
+every selected target in order, round 2: again, ...), each target started
+fresh in each round, so slow phases of the shared machine hit every target
+alike. The tables then show each cell's median with the min-max range, the
+targets table compares medians and gives the ratio targets' range computed
+round by round; --json keeps every row (with its round) and the aggregated
+ones, and --render of it prints the same tables.
 """
 import argparse
 import json
@@ -185,6 +193,26 @@ def settle_after_failure(t):
         print("  (share did not settle after the failure: %s)" % e, flush=True)
 
 
+def run_round_target(make, rnd, wls, selected, fx, ctx, args):
+    """One target, freshly made and started, for round rnd (of args.repeat);
+    stopped by PID in close() whatever happens. Rows get their round when
+    there are several."""
+    t = make()
+    try:
+        if args.repeat > 1:
+            print("== round %d/%d: %s" % (rnd, args.repeat, t.label), flush=True)
+        else:
+            print("== %s" % t.label, flush=True)
+        t.start()
+        rows = run_target(t, wls, selected, fx, ctx, args)
+    finally:
+        t.close()
+    if args.repeat > 1:
+        for r in rows:
+            r["round"] = rnd
+    return rows
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -227,6 +255,9 @@ def parse_args(argv):
                     "(azsharefs close-to-open / write-back at each latency)")
     ap.add_argument("--quick", action="store_true",
                     help="latency 10 only, 64 MiB sequential file")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run the target sequence N times, interleaved, and report "
+                    "medians with min-max ranges (default 1)")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per workload")
     ap.add_argument("--opt", action="append", default=[],
                     help="extra azsharefs -o key=value (repeatable)")
@@ -241,7 +272,8 @@ def parse_args(argv):
                     "not this machine's disk, which the mount's cache and the workload share; "
                     "'' = the run's scratch dir)")
     ap.add_argument("--logs", help="keep the daemon's and the emulator's logs (with every "
-                    "request, time-stamped) and workload marks under this directory")
+                    "request, time-stamped) and workload marks under this directory "
+                    "(with --repeat: under DIR/round-N/)")
     ap.add_argument("--strace", action="store_true",
                     help="with --logs: strace -c -f -w the daemon during each workload "
                     "(diagnosis only: it slows the daemon)")
@@ -250,6 +282,8 @@ def parse_args(argv):
                     "file and exit")
     ap.add_argument("--md", help="write the markdown tables here")
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     if args.quick:
         if args.latency == "0,10":
             args.latency = "10"
@@ -292,6 +326,8 @@ def main(argv=None):
                 emulator="stock" if args.stock_emulator else "TCP_NODELAY wrapper",
                 cache_base=args.cache_base or "the run's scratch dir under /tmp",
                 emu_base=args.emu_base or "the run's scratch dir under /tmp")
+    if args.repeat > 1:
+        info["repeat"] = args.repeat
     rows = []
     try:
         print("bench: building fixtures in %s" % base, flush=True)
@@ -306,20 +342,22 @@ def main(argv=None):
                              % (",".join(sorted(unknown)), ",".join(keys)))
         timeouts = [float(extra.get(k, 2)) for k in ("attr_timeout", "dir_timeout")]
         ctx = {"expire_s": max(timeouts) + 0.5}
-        for make in targets.target_factories(base, latencies, args.writeback, which, extra):
-            t = make()
-            try:
-                print("== %s" % t.label, flush=True)
-                t.start()
-                rows += run_target(t, wls, selected, fx, ctx, args)
-            finally:
-                t.close()
+        makers = targets.target_factories(base, latencies, args.writeback, which, extra)
+        for rnd in range(1, args.repeat + 1):
+            if args.logs and args.repeat > 1:
+                targets.Target.logs_dir = os.path.join(os.path.abspath(args.logs),
+                                                       "round-%d" % rnd)
+            for make in makers:
+                rows += run_round_target(make, rnd, wls, selected, fx, ctx, args)
     finally:
         shutil.rmtree(base, ignore_errors=True)
         info["load_end"] = loadavg()
         if args.json:
+            saved = {"info": info, "rows": rows}
+            if args.repeat > 1:
+                saved["aggregated"] = report.aggregate(rows)
             with open(args.json, "w") as f:
-                json.dump({"info": info, "rows": rows}, f, indent=1)
+                json.dump(saved, f, indent=1)
         text = report.render(rows, info)
         print("\n" + text)
         if args.md:

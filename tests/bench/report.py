@@ -2,12 +2,79 @@
 breakdown, CPU per process, and the targets from the cache issue with
 whether each was met. Input: the result rows bench.py collects (dicts with
 workload, title, target, kind, latency, delay, n, unit, seconds, durable,
-requests, ops, cpu, note, error).
+requests, ops, cpu, note, error; with --repeat N also round).
+
+With rows from several rounds (--repeat), the rows of one (workload, target,
+latency, delay) are folded into one aggregated row: the median of seconds,
+durable, requests, each operation's count and each process's CPU, with the
+min-max of each in *_range and the count of successful runs in "runs". The
+tables show the medians with their ranges; the ratio targets also give the
+ratio's range computed round by round.
 """
+import statistics
 
 
 def _num(x):
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
     return "{:,}".format(x)
+
+
+# ---- several rounds (--repeat) ----
+
+def rounds_of(rows):
+    """How many rounds the rows come from (1 for a run without --repeat)."""
+    return max([r.get("round", 1) for r in rows] or [1])
+
+
+def _median(vals):
+    m = statistics.median(vals)
+    return int(m) if isinstance(m, float) and m.is_integer() else m
+
+
+def _fold(group):
+    ok = [r for r in group if "error" not in r]
+    if not ok:
+        return dict(group[0])
+    out = {k: v for k, v in ok[0].items() if k != "round"}
+    out["runs"] = len(ok)
+    out["rounds"] = len(group)
+    for k in ("seconds", "durable", "requests"):
+        vals = [r[k] for r in ok if r.get(k) is not None]
+        if vals:
+            out[k] = round(_median(vals), 3)
+            out[k + "_range"] = [min(vals), max(vals)]
+    ops = sorted({k for r in ok for k in (r.get("ops") or {})})
+    out["ops"] = {k: _median([(r.get("ops") or {}).get(k, 0) for r in ok]) for k in ops}
+    cpus = sorted({k for r in ok for k in (r.get("cpu") or {})})
+    out["cpu"] = {k: round(_median([r["cpu"][k] for r in ok if k in r.get("cpu", {})]), 2)
+                  for k in cpus}
+    return out
+
+
+def aggregate(rows):
+    """One row per (workload, target, latency, delay), in first-seen order."""
+    groups, order = {}, []
+    for r in rows:
+        key = (r["workload"], r["target"], r["latency"], r["delay"])
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(r)
+    return [_fold(groups[k]) for k in order]
+
+
+def requests_vary(r):
+    """True when the runs' request counts differ by more than 2% of the median."""
+    lo, hi = r.get("requests_range", (0, 0))
+    return hi - lo > 0.02 * (r["requests"] or 0)
+
+
+def _rng(r, k, fmt="%.2f"):
+    if "%s_range" % k not in r:
+        return ""
+    lo, hi = r[k + "_range"]
+    return (" (" + fmt + "-" + fmt + ")") % (lo, hi)
 
 
 def progress_line(r):
@@ -33,11 +100,15 @@ def cell(r):
         return ""
     if "error" in r:
         return "FAILED" if not r["error"].startswith("skipped") else "skipped"
-    s = "%.2f" % r["seconds"]
+    s = "%.2f" % r["seconds"] + _rng(r, "seconds")
     if r["requests"] is not None:
         if r["durable"] - r["seconds"] >= 0.05:
-            s += ", durable %.2f" % r["durable"]
+            s += ", durable %.2f" % r["durable"] + _rng(r, "durable")
         s += ", %s req" % _num(r["requests"])
+        if "requests_range" in r and requests_vary(r):
+            s += " (runs differ: %s-%s)" % tuple(_num(x) for x in r["requests_range"])
+    if "runs" in r and r["runs"] < r["rounds"]:
+        s += ", %d of %d runs failed" % (r["rounds"] - r["runs"], r["rounds"])
     return s
 
 
@@ -107,6 +178,17 @@ def _verdict(ok):
     return "met" if ok else "**missed**"
 
 
+def _d(x):
+    """A request count as "%d" prints it; a median between two counts keeps its .5."""
+    return "%d" % x if float(x).is_integer() else "%.1f" % x
+
+
+def _med(*rs):
+    """ "median of N: " before a measured value from aggregated rows."""
+    runs = [r["runs"] for r in rs if r and "runs" in r]
+    return "median of %d: " % min(runs) if runs else ""
+
+
 def check_saves(rows, wb, limit):
     out = []
     for lat, _, label in _azsf_targets(rows, wb):
@@ -115,13 +197,13 @@ def check_saves(rows, wb, limit):
         vals, parts = [], []
         if iso:
             vals.append(iso["requests"])
-            parts.append("isolated jupyter_server save: %d" % iso["requests"])
+            parts.append("isolated jupyter_server save: %s" % _d(iso["requests"]))
         if loop:
             vals.append(loop["requests"] / loop["n"])
             parts.append("back to back: %.2f/save" % (loop["requests"] / loop["n"]))
         if vals:
-            out.append(("notebook save: <= %d requests" % limit, label, "; ".join(parts),
-                        _verdict(max(vals) <= limit)))
+            out.append(("notebook save: <= %d requests" % limit, label,
+                        _med(iso, loop) + "; ".join(parts), _verdict(max(vals) <= limit)))
     return out
 
 
@@ -130,39 +212,65 @@ def check_simple(rows, key, what, test, fmt):
     for lat, delay, label in _azsf_targets(rows):
         r = _find(rows, key, "azsharefs", bool(delay), lat)
         if r:
-            out.append((what, label, fmt(r), _verdict(test(r))))
+            out.append((what, label, _med(r) + fmt(r), _verdict(test(r))))
     return out
 
 
-def check_vs_passthrough(rows, key, what, ratio_ok, fmt, wb=None):
+def _per_round(raw, key, wb, lat, ratio):
+    """ratio(azsharefs row, passthrough row) of each round that has both."""
+    vals = []
+    for i in sorted({r.get("round", 1) for r in raw}):
+        rr = [r for r in raw if r.get("round", 1) == i]
+        a, p = _find(rr, key, "azsharefs", wb, lat), _find(rr, key, "passthrough")
+        if a and p:
+            vals.append(ratio(a, p))
+    return vals
+
+
+def check_vs_passthrough(rows, key, what, ratio, ok, fmt, raw=None, wb=None):
+    """ok(ratio of the medians); with raw rows of several rounds, fmt also
+    gets the range of the ratio computed round by round."""
     pt = _find(rows, key, "passthrough")
     out = []
     for lat, delay, label in _azsf_targets(rows, wb):
         r = _find(rows, key, "azsharefs", bool(delay), lat)
         if r and pt:
-            out.append((what, label, fmt(r, pt), _verdict(ratio_ok(r, pt))))
+            text = _med(r, pt) + fmt(r, pt, ratio(r, pt))
+            per = _per_round(raw, key, bool(delay), lat, ratio) if raw else []
+            if per:
+                text += "; per round %s-%s" % (fmt.per(min(per)), fmt.per(max(per)))
+            out.append((what, label, text, _verdict(ok(ratio(r, pt)))))
     return out
 
 
-def targets(rows):
+class _Fmt:
+    def __init__(self, main, per):
+        self.main, self.per = main, per
+
+    def __call__(self, r, p, x):
+        return self.main % (r["seconds"], p["seconds"], self.per(x))
+
+
+def targets(rows, raw=None):
+    """rows: one per cell (aggregated when several rounds); raw: every
+    round's rows, for the per-round ratios (None: one round)."""
     t = []
     t += check_saves(rows, False, 4)
     t += check_saves(rows, True, 2)
     t += check_simple(rows, "lscold", "`ls -l` of 10,000 entries, cold: 2 requests",
                       lambda r: r["requests"] <= 2,
-                      lambda r: "%d (%s)" % (r["requests"], ops_text(r["ops"])))
+                      lambda r: "%s (%s)" % (_d(r["requests"]), ops_text(r["ops"])))
     t += check_simple(rows, "stat", "hot stat: 0 requests", lambda r: r["requests"] == 0,
-                      lambda r: "%d for %d stats" % (r["requests"], r["n"]))
+                      lambda r: "%s for %d stats" % (_d(r["requests"]), r["n"]))
     t += check_simple(rows, "lshot", "hot `ls -l`: 0 requests", lambda r: r["requests"] == 0,
-                      lambda r: "%d" % r["requests"])
+                      lambda r: _d(r["requests"]))
     t += check_simple(rows, "reopen", "unchanged re-open: <= 1 request",
                       lambda r: r["requests"] <= r["n"],
                       lambda r: "%.2f per open" % (r["requests"] / r["n"]))
     t += check_vs_passthrough(rows, "untar", "untar 2,000 files, write-back: <= 1.5x passthrough",
-                              lambda r, p: r["seconds"] <= 1.5 * p["seconds"],
-                              lambda r, p: "%.2f s vs %.2f s (%.1fx)" % (
-                                  r["seconds"], p["seconds"], r["seconds"] / p["seconds"]),
-                              wb=True)
+                              lambda r, p: r["seconds"] / p["seconds"], lambda x: x <= 1.5,
+                              _Fmt("%.2f s vs %.2f s (%s)", lambda x: "%.1fx" % x),
+                              raw, wb=True)
     t += [x for x in check_simple(rows, "untar", "untar 2,000 files, write-back: on the "
                                   "share within 3 s", lambda r: r["durable"] <= 3.0,
                                   lambda r: "durable %.2f s" % r["durable"])
@@ -171,10 +279,9 @@ def targets(rows):
                       lambda r: r["seconds"] <= 4.0,
                       lambda r: "%.2f s (durable %.2f s)" % (r["seconds"], r["durable"]))
     t += check_vs_passthrough(rows, "reread", "hot re-read: >= 80% of passthrough speed",
-                              lambda r, p: p["seconds"] / r["seconds"] >= 0.8,
-                              lambda r, p: "%.2f s vs %.2f s (%.0f%%)" % (
-                                  r["seconds"], p["seconds"],
-                                  100 * p["seconds"] / r["seconds"]))
+                              lambda r, p: p["seconds"] / r["seconds"], lambda x: x >= 0.8,
+                              _Fmt("%.2f s vs %.2f s (%s)", lambda x: "%.0f%%" % (100 * x)),
+                              raw)
     out = ["| target (from the cache issue) | where | measured | |", "|---|---|---|---|"]
     out += ["| %s | %s | %s | %s |" % x for x in t]
     return out
@@ -197,17 +304,28 @@ def render(rows, info):
                 info.get("emulator"), info.get("cache_base"),
                 info.get("emu_base", "the run's scratch dir under /tmp")),
             ""]
+    n_rounds, asked = rounds_of(rows), info.get("repeat", 1)
+    if asked > 1:
+        head[-1:-1] = ["- rounds: %d%s (--repeat, interleaved: each round runs every target "
+                       "in order, each started fresh); tables show the median of the rounds "
+                       "with the min-max range in parentheses" % (
+                           n_rounds, " of %d asked for" % asked if n_rounds < asked else "")]
     if not rows:
         return "\n".join(head + ["(no results)"]) + "\n"
-    body = ["### Seconds (durable = last upload reached the emulator; req = REST requests)",
-            ""] + matrix(rows)
-    body += ["", "### Targets", ""] + targets(rows)
-    body += ["", "### Requests per operation, CPU seconds per process", ""] + breakdown(rows)
+    multi = asked > 1 or n_rounds > 1
+    raw, rows = (rows, aggregate(rows)) if multi else (None, rows)
+    med = " (median of %d rounds, min-max)" % n_rounds if multi else ""
+    body = ["### Seconds%s (durable = last upload reached the emulator; req = REST "
+            "requests)" % med, ""] + matrix(rows)
+    body += ["", "### Targets", ""] + targets(rows, raw)
+    body += ["", "### Requests per operation, CPU seconds per process%s" % (
+        " (medians of %d rounds)" % n_rounds if multi else ""), ""] + breakdown(rows)
     n = notes(rows)
     if n:
         body += ["", "### How each workload was prepared", ""] + n
-    errs = ["- %s on %s: %s" % (r["title"], r["target"], r["error"]) for r in rows
-            if "error" in r]
+    errs = ["- %s on %s%s: %s" % (r["title"], r["target"],
+                                  ", round %d" % r.get("round", 1) if raw else "", r["error"])
+            for r in (raw or rows) if "error" in r]
     if errs:
         body += ["", "### Failures", ""] + errs
     return "\n".join(head + body) + "\n"

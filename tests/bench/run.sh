@@ -10,6 +10,8 @@
 #   bash tests/bench/run.sh --latency 10 --only untar,saves,jsave
 #   bash tests/bench/run.sh --targets passthrough,wb --large-mib 256
 #   bash tests/bench/run.sh --json out.json --md out.md --logs DIR
+#   bash tests/bench/run.sh --quick --targets passthrough,wb --only untar --repeat 5
+#                                                 5 interleaved rounds: medians, min-max
 #   bash tests/bench/run.sh --help               every option
 # Env: AZSF_BENCH_REV=<commit>  build that commit from a clean `git archive`
 #        export (build-bench-rev/) instead of the working tree, so a recorded
