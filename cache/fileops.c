@@ -342,8 +342,10 @@ static int wb_accept(struct vfs *v, struct mc_file *f)
 	if (!skip)
 		rc = jn_file(v, f);
 	pthread_mutex_lock(&v->lock);
-	if (rc == 0)
-		wbc_enqueue(v, f, mc_now() + wbc_hold_us(v));
+	if (rc == 0) {
+		f->wb_closed_at = mc_now();
+		wbc_enqueue(v, f, f->wb_closed_at + wbc_hold_us(v));
+	}
 	offline = v->offline;
 	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&f->up_lock);

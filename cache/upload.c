@@ -41,6 +41,9 @@ struct up_snap {
 	struct mc_base base;
 	struct vfs_want want;
 	int is_new; /* no remote version was ever seen */
+	/* a new name's "absent" must be learnt after this (its last
+	 * write-back close; 0 in close-to-open mode) */
+	int64_t check_after;
 };
 
 int mc_conflict_name(const struct vfs *v, const char *path, int seq, char *buf, size_t len)
@@ -72,6 +75,7 @@ static int snapshot(const struct vfs *v, struct mc_file *f, struct up_snap *s)
 	s->gen = f->gen;
 	s->size = f->lst.size;
 	s->base = f->base;
+	s->check_after = v->o.writeback_delay_ms > 0 ? f->wb_closed_at : 0;
 	memset(&s->want, 0, sizeof(s->want));
 	s->want.mask = VFS_SET_MTIME | VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID;
 	s->want.mtime = f->lst.mtime;
@@ -83,6 +87,17 @@ static int snapshot(const struct vfs *v, struct mc_file *f, struct up_snap *s)
 	s->want.uid = own.uid;
 	s->want.gid = own.gid;
 	return 0;
+}
+
+/* v->lock held: does p's listing answer for s's name? One that answered
+ * within conflict_slack_ms and, in write-back mode, was asked for after the
+ * file's last close: a name another node made before the upload started
+ * must not be overwritten just because a listing from before our close
+ * was still within the slack (one in flight may have started earlier). */
+static int listing_serves(const struct vfs *v, const struct mc_node *p, const struct up_snap *s)
+{
+	return !p->listing && mc_fresh(mc_listing_done(p), v->o.conflict_slack_ms) &&
+	       p->listed_at >= s->check_after;
 }
 
 /* A new file's name: while its directory lists in two pages, one listing
@@ -105,10 +120,13 @@ static int check_new_by_listing(struct vfs *v, const struct up_snap *s, int *con
 		 * for a base validated that recently); one in flight: wait for
 		 * it rather than send a HEAD per file (16 workers upload one
 		 * directory's files at once) */
-		if (p->listing || !mc_fresh(mc_listing_done(p), v->o.conflict_slack_ms))
+		rc = 0;
+		for (int i = 0; i < 2 && rc == 0 && !listing_serves(v, p, s); i++) {
 			rc = mc_dir_list(v, pp);
-		else
-			rc = 0;
+			p = mc_node_find(v, pp);
+			if (!p)
+				rc = -EAGAIN;
+		}
 	}
 	if (rc == 0) {
 		n = mc_node_find(v, s->path);
@@ -131,7 +149,8 @@ static int check_remote(struct vfs *v, const struct up_snap *s, int *conflict, s
 
 	*conflict = 0;
 	*have_rst = 0;
-	if (mc_fresh(s->base.valid_at, v->o.conflict_slack_ms))
+	if (mc_fresh(s->base.valid_at, v->o.conflict_slack_ms) &&
+	    (s->base.remote || s->base.valid_at >= s->check_after))
 		return 0; /* validated recently enough (docs/DESIGN.md) */
 	memset(rst, 0, sizeof(*rst));
 	if (!s->base.remote) {

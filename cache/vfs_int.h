@@ -90,6 +90,7 @@ struct mc_file {
 	struct mc_file *lru_prev, *lru_next; /* v->lock */
 	int queued;			     /* v->lock; on the write-back queue */
 	int64_t due_at;			     /* v->lock; when the upload is due */
+	int64_t wb_closed_at;		     /* v->lock; its last write-back close */
 	int retries;			     /* v->lock; failed background attempts */
 	struct mc_file *q_prev, *q_next;     /* v->lock */
 	int64_t up_at;			     /* v->lock; when this node last uploaded it */

@@ -369,6 +369,40 @@ static void test_new_name_appeared(void **state)
 	free(s);
 }
 
+static int ignore_entry(void *arg, const char *name, const struct az_stat *st)
+{
+	(void)arg;
+	(void)name;
+	(void)st;
+	return 0;
+}
+
+/* Write-back, default slack: the directory was listed just before the
+ * create, another node makes the same name after our close, our upload
+ * starts within conflict_slack of that listing. The listing predates the
+ * close, so it is not the check: the upload asks again and keeps theirs. */
+static void test_wb_new_name_appeared_after_close(void **state)
+{
+	struct fx *x = *state;
+	char name[4200], *s;
+
+	x->o.writeback_delay_ms = 200; /* uploads from 100 ms after the close */
+	x->o.conflict_slack_ms = 1000;
+	fb_mkdir(&x->fb, "d");
+	assert_int_equal(fx_start(x), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(fx_write_file(x->v, "d/clash", "mine", 4), 0);
+	fb_put(&x->fb, "d/clash", "theirs", 6); /* B, right after our close */
+	assert_true(wait_uploads(&x->fb, 1, 5000));
+	s = fb_get(&x->fb, "d/clash", NULL);
+	assert_string_equal(s, "theirs");
+	free(s);
+	assert_int_equal(find_conflict(&x->fb, "d/clash.conflict-", name, sizeof(name)), 1);
+	s = fb_get(&x->fb, name, NULL);
+	assert_string_equal(s, "mine");
+	free(s);
+}
+
 static void test_no_conflict_when_unchanged(void **state)
 {
 	struct fx *x = *state;
@@ -664,6 +698,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replay_conflict, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_conflict_copy, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_new_name_appeared, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_wb_new_name_appeared_after_close, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_no_conflict_when_unchanged, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_lock_busy_and_perms, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_writes_queued, fx_setup, fx_teardown),
