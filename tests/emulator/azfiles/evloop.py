@@ -8,7 +8,8 @@ themselves. Here the serving thread reads requests from non-blocking
 sockets (selectors), runs each operation at once (server.begin/execute,
 store lock held as before) and keeps the reply until its latency timer
 fires (--latency-ms plus slow faults, counted from when the request was
-read), then writes it; large replies and streamed Get File bodies drain as
+read; replies due within TIMER_SLACK of each other leave together), then
+writes it; large replies and streamed Get File bodies drain as
 the socket accepts them.
 
 A connection is served here only while its requests are plain: request
@@ -33,6 +34,7 @@ import heapq
 import io
 import logging
 import re
+import select
 import selectors
 import socket
 import threading
@@ -49,6 +51,7 @@ MAX_HEAD = 64 * 1024
 RECV = 256 * 1024
 PAUSE_AT = 2 * front.MAX_BODY      # stop reading a busy connection past this
 STREAM_CHUNK = 1 << 20
+TIMER_SLACK = 0.0002   # s a reply may wait for others due just after it
 _CL_RE = re.compile(r"^\s*\d+\s*$")
 _R, _W = selectors.EVENT_READ, selectors.EVENT_WRITE
 log = front.log
@@ -146,6 +149,8 @@ class Loop:
         self.httpd = httpd
         self.ctx = httpd.ctx
         self.sel = selectors.DefaultSelector()
+        # the epoll fd (select() on it waits to the microsecond); none elsewhere
+        self.epfd = self.sel.fileno() if hasattr(self.sel, "fileno") else 1 << 30
         self.timers = []      # heap of (due, seq, conn)
         self.seq = 0
         self.conns = set()
@@ -162,10 +167,7 @@ class Loop:
         sweep = time.monotonic() + 1.0
         try:
             while not self.httpd.stopping:
-                timeout = poll_interval
-                if self.timers:
-                    timeout = min(timeout, max(0.0, self.timers[0][0] - time.monotonic()))
-                for key, mask in self.sel.select(timeout):
+                for key, mask in self._select(poll_interval):
                     if key.data is None:
                         self._accept(lsock)
                     else:
@@ -180,6 +182,24 @@ class Loop:
             for conn in list(self.conns):
                 self._close(conn)
             self.sel.close()
+
+    def _select(self, poll_interval):
+        """Ready (key, mask) pairs, waiting at most until the next reply is
+        due (+ TIMER_SLACK, so replies due close together leave in one
+        wake-up). epoll waits whole milliseconds rounded up (a reply would
+        leave up to 1 ms late): a shorter wait is a select() on the epoll fd,
+        which waits to the microsecond."""
+        if not self.timers:
+            return self.sel.select(poll_interval)
+        left = self.timers[0][0] + TIMER_SLACK - time.monotonic()
+        if left >= poll_interval:
+            return self.sel.select(poll_interval)
+        if left > 0:
+            if self.epfd < 1024:    # select()'s limit; a low fd, opened at start
+                select.select([self.epfd], [], [], left)
+            else:
+                return self.sel.select(left)
+        return self.sel.select(0)
 
     def _on_event(self, conn, mask):
         if mask & _W:
