@@ -7,7 +7,8 @@
  * the next RA_SLOTS windows are fetched ahead in the background, one thread
  * each, so a sequential reader waits for one round trip at the start
  * instead of one per window; they cost no extra request unless the reader
- * stops early (at most RA_SLOTS windows, never past the known size). A
+ * stops early (at most RA_SLOTS windows, never past the known size), and
+ * all handles of a mount hold at most PF_BUDGET fetched ahead. A
  * write or a resize through this handle marks fetches in flight stale:
  * their data is dropped when they finish. A read that lands a little ahead
  * of the last one still counts as sequential: FUSE threads may hand over
@@ -44,6 +45,9 @@
 #define WB_MAX (4u * 1024u * 1024u)
 #define PF_FROM (1024u * 1024u)
 #define RA_SLOTS 2
+/* What all handles of a mount may hold fetched ahead and not yet read: a
+ * reader that stops early keeps its windows until it reads on or closes. */
+#define PF_BUDGET (256ll * 1024 * 1024)
 
 struct mc_stream;
 
@@ -121,6 +125,7 @@ static void pf_join(struct mc_stream *s, struct ra_slot *sl)
 	sl->busy = 0;
 	free(sl->path);
 	sl->path = NULL;
+	__atomic_sub_fetch(&sl->v->pf_bytes, (int64_t)sl->len, __ATOMIC_RELAXED);
 }
 
 static void *pf_main(void *arg)
@@ -169,7 +174,8 @@ static void pf_take(struct mc_stream *s, struct ra_slot *sl)
 		return;
 	t = s->ra;
 	s->ra = sl->buf;
-	sl->buf = t;
+	sl->buf = NULL; /* the old buffer goes: an idle handle keeps one window */
+	free(t);
 	s->ra_off = sl->off;
 	s->ra_len = (size_t)sl->got;
 }
@@ -178,23 +184,31 @@ static void pf_take(struct mc_stream *s, struct ra_slot *sl)
 static int pf_start(struct vfs *v, struct vfs_file *fh, struct mc_stream *s, struct ra_slot *sl,
 		    uint64_t off, size_t len)
 {
-	char *nb = realloc(sl->buf, len);
+	char *nb;
 
-	if (!nb)
-		return -ENOMEM;
-	sl->buf = nb;
-	sl->path = fh_path(v, fh);
-	if (!sl->path)
-		return -ESTALE;
-	sl->s = s;
+	if (__atomic_add_fetch(&v->pf_bytes, (int64_t)len, __ATOMIC_RELAXED) > PF_BUDGET) {
+		__atomic_sub_fetch(&v->pf_bytes, (int64_t)len, __ATOMIC_RELAXED);
+		return -ENOBUFS; /* read on without fetching ahead */
+	}
 	sl->v = v;
+	sl->len = len; /* counted in pf_bytes until pf_join */
+	nb = realloc(sl->buf, len);
+	sl->path = nb ? fh_path(v, fh) : NULL;
+	if (!nb || !sl->path) {
+		__atomic_sub_fetch(&v->pf_bytes, (int64_t)len, __ATOMIC_RELAXED);
+		if (nb)
+			sl->buf = nb;
+		return nb ? -ESTALE : -ENOMEM;
+	}
+	sl->buf = nb;
+	sl->s = s;
 	sl->off = off;
-	sl->len = len;
 	sl->got = 0;
 	sl->done = sl->stale = 0;
 	if (pthread_create(&sl->th, NULL, pf_main, sl) != 0) {
 		free(sl->path);
 		sl->path = NULL;
+		__atomic_sub_fetch(&v->pf_bytes, (int64_t)len, __ATOMIC_RELAXED);
 		return -EAGAIN;
 	}
 	sl->busy = 1;

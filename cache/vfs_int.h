@@ -119,6 +119,7 @@ struct vfs {
 	int lock_fd;			     /* const; flock on cache_dir/lock */
 	pthread_mutex_t lock;
 	pthread_cond_t list_cond; /* a listing finished (with lock) */
+	int64_t pf_bytes; /* __atomic; large files' data fetched ahead, not yet read (stream.c) */
 	pthread_rwlock_t ns_lock;
 	struct mc_node **buckets;	     /* v->lock */
 	struct mc_node **cbuckets;	     /* v->lock; by case-folded path, nbuckets */
