@@ -377,20 +377,35 @@ static FB_UNUSED int fbo_list(void *ctx, const char *dir, vfs_list_cb cb, void *
 	return rc;
 }
 
-/* A range read starts (enter) or ends: counts them in flight, and the
- * starting one waits read_delay_ms (a round trip). */
-static FB_UNUSED void fb_read_wait(struct fb *fb, int enter)
+/* A request of a kind starts (enter) or ends: counts them in flight (and
+ * the most at once), and the starting one waits delay_ms (a round trip). */
+static FB_UNUSED void fb_inflight(struct fb *fb, int *inflight, int *max, const int *delay_ms,
+				  int enter)
 {
 	int ms;
 
 	pthread_mutex_lock(&fb->lock);
-	fb->reads_inflight += enter ? 1 : -1;
-	if (fb->reads_inflight > fb->reads_max)
-		fb->reads_max = fb->reads_inflight;
-	ms = fb->read_delay_ms;
+	*inflight += enter ? 1 : -1;
+	if (*inflight > *max)
+		*max = *inflight;
+	ms = *delay_ms;
 	pthread_mutex_unlock(&fb->lock);
 	if (enter && ms)
 		usleep((useconds_t)ms * 1000);
+}
+
+static FB_UNUSED void fb_read_wait(struct fb *fb, int enter)
+{
+	fb_inflight(fb, &fb->reads_inflight, &fb->reads_max, &fb->read_delay_ms, enter);
+}
+
+/* Lists nothing: for vfs_readdir calls made only to list a directory. */
+static FB_UNUSED int fb_ignore_entry(void *arg, const char *name, const struct az_stat *st)
+{
+	(void)arg;
+	(void)name;
+	(void)st;
+	return 0;
 }
 
 static FB_UNUSED ssize_t fbo_read(void *ctx, const char *path, uint64_t off, size_t len, void *buf)
@@ -449,16 +464,7 @@ static FB_UNUSED void fb_apply_want(struct fb_ent *e, const struct vfs_want *w)
 
 static FB_UNUSED void fb_upload_wait(struct fb *fb, int enter)
 {
-	int ms;
-
-	pthread_mutex_lock(&fb->lock);
-	fb->uploads_inflight += enter ? 1 : -1;
-	if (fb->uploads_inflight > fb->uploads_max)
-		fb->uploads_max = fb->uploads_inflight;
-	ms = fb->upload_delay_ms;
-	pthread_mutex_unlock(&fb->lock);
-	if (enter && ms)
-		usleep((useconds_t)ms * 1000);
+	fb_inflight(fb, &fb->uploads_inflight, &fb->uploads_max, &fb->upload_delay_ms, enter);
 }
 
 static FB_UNUSED int fbo_upload(void *ctx, const char *path, int fd, uint64_t size,

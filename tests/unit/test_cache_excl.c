@@ -16,14 +16,6 @@ static const struct vfs_want OWNER = {.mask = VFS_SET_MODE | VFS_SET_UID | VFS_S
 				      .uid = 501,
 				      .gid = 502};
 
-static int ignore_entry(void *arg, const char *name, const struct az_stat *st)
-{
-	(void)arg;
-	(void)name;
-	(void)st;
-	return 0;
-}
-
 /* The name is on the share (empty, with its owner) before open returns;
  * the data follows with one upload at close. */
 static void test_excl_publishes_before_open_returns(void **state)
@@ -35,7 +27,7 @@ static void test_excl_publishes_before_open_returns(void **state)
 	char *s;
 
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_create(x->v, "index.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh),
 			 0);
@@ -71,7 +63,7 @@ static void test_excl_empty_costs_nothing_more(void **state)
 	char *s;
 
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_create(x->v, "x.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_int_equal(vfs_flush(x->v, fh), 0);
@@ -94,7 +86,7 @@ static void test_excl_loses_to_other_node(void **state)
 	x->o.dir_timeout_ms = 60000;
 	x->o.attr_timeout_ms = 60000;
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_put(&x->fb, "index.lock", "theirs", 6);
 	assert_int_equal(vfs_create(x->v, "index.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh),
 			 -EEXIST);
@@ -199,7 +191,7 @@ static void test_excl_offline(void **state)
 	x->o.writeback_delay_ms = 200;
 	x->o.offline_writes = 1;
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_set_fail_all(&x->fb, ECONNREFUSED);
 	assert_int_equal(vfs_create(x->v, "a.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_int_equal(vfs_write(x->v, fh, "x", 1, 0), 1);
@@ -216,7 +208,7 @@ static void test_excl_share_down_fails(void **state)
 	struct vfs_file *fh = NULL;
 
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_set_fail_all(&x->fb, ECONNREFUSED);
 	assert_int_equal(vfs_create(x->v, "a.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh),
 			 -ECONNREFUSED);
@@ -234,7 +226,7 @@ static void test_excl_without_backend_support(void **state)
 
 	x->be.create_excl = NULL;
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_create(x->v, "a.lock", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_false(fb_exists(&x->fb, "a.lock"));
@@ -253,7 +245,7 @@ static void test_excl_plain_name_stays_local(void **state)
 	struct vfs_file *fh = NULL, *fh2 = NULL;
 
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_create(x->v, "data.bin", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_int_equal(fb_total(&x->fb), 0);
@@ -275,7 +267,7 @@ static void test_excl_strict_plain_name_on_share(void **state)
 
 	x->o.strict_excl = 1;
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "", fb_ignore_entry, NULL), 0);
 	assert_int_equal(vfs_create(x->v, "data.bin", O_CREAT | O_EXCL | O_WRONLY, &OWNER, &fh), 0);
 	assert_true(fb_exists(&x->fb, "data.bin"));
 	assert_int_equal(vfs_release(x->v, fh), 0);

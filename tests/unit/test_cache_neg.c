@@ -25,14 +25,6 @@ static int setup(void **state)
 	return rc;
 }
 
-static int ignore_entry(void *arg, const char *name, const struct az_stat *st)
-{
-	(void)arg;
-	(void)name;
-	(void)st;
-	return 0;
-}
-
 /* Another node creates a name after this node listed the directory: seen
  * once the window is over, for one request; the data too. */
 static void test_new_name_seen_after_window(void **state)
@@ -43,7 +35,7 @@ static void test_new_name_seen_after_window(void **state)
 
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_getattr(x->v, "d/new", &st), -ENOENT); /* the fresh listing */
 	fb_put(&x->fb, "d/new", "from B", 6);
@@ -74,7 +66,7 @@ static void test_writeback_trusts_listing_for_dir_timeout(void **state)
 	x->o.dir_timeout_ms = 4 * NEG_MS;
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	fb_put(&x->fb, "d/new", "from B", 6);
 	fb_reset(&x->fb);
 	usleep((NEG_MS + 50) * 1000); /* past neg_timeout, within dir_timeout */
@@ -96,7 +88,7 @@ static void test_burst_of_misses_one_listing(void **state)
 
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	fb_put(&x->fb, "d/n7", "7", 1);
 	usleep((NEG_MS + 50) * 1000);
 	fb_reset(&x->fb);
@@ -125,7 +117,7 @@ static void test_big_directory_asks_by_head(void **state)
 	}
 	pthread_mutex_unlock(&x->fb.lock);
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "big", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "big", fb_ignore_entry, NULL), 0);
 	usleep((NEG_MS + 50) * 1000);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_getattr(x->v, "big/missing", &st), -ENOENT);
@@ -149,7 +141,7 @@ static void test_zero_window_is_strict(void **state)
 	x->o.neg_timeout_ms = 0;
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	fb_reset(&x->fb);
 	assert_int_equal(vfs_getattr(x->v, "d/a", &st), -ENOENT);
 	fb_put(&x->fb, "d/a", "now", 3);
@@ -165,7 +157,7 @@ static void test_offline_keeps_stale_negative(void **state)
 
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	usleep((NEG_MS + 50) * 1000);
 	fb_set_fail_all(&x->fb, ECONNREFUSED);
 	fb_reset(&x->fb);
@@ -215,7 +207,7 @@ static void test_own_removal_trusted_for_attr_timeout(void **state)
 	pthread_mutex_lock(&x->fb.lock);
 	fb_del(&x->fb, fb_find(&x->fb, "d/lock"));
 	pthread_mutex_unlock(&x->fb.lock);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	assert_int_equal(fb_calls(&x->fb, FB_LIST), 1);
 	fb_put(&x->fb, "d/lock", "theirs", 6);
 	usleep(20 * 1000);

@@ -369,14 +369,6 @@ static void test_new_name_appeared(void **state)
 	free(s);
 }
 
-static int ignore_entry(void *arg, const char *name, const struct az_stat *st)
-{
-	(void)arg;
-	(void)name;
-	(void)st;
-	return 0;
-}
-
 /* Write-back, default slack: the directory was listed just before the
  * create, another node makes the same name after our close, our upload
  * starts within conflict_slack of that listing. The listing predates the
@@ -390,7 +382,7 @@ static void test_wb_new_name_appeared_after_close(void **state)
 	x->o.conflict_slack_ms = 1000;
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
-	assert_int_equal(vfs_readdir(x->v, "d", ignore_entry, NULL), 0);
+	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
 	assert_int_equal(fx_write_file(x->v, "d/clash", "mine", 4), 0);
 	fb_put(&x->fb, "d/clash", "theirs", 6); /* B, right after our close */
 	assert_true(wait_uploads(&x->fb, 1, 5000));
