@@ -358,3 +358,68 @@ def test_big_directory_listing(mounts, big_tree):
     st = os.stat(os.path.join(d, "f09999"))
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o644)
     assert err_of(os.stat, os.path.join(d, "f10000")) == "ENOENT"
+
+
+def _pattern(size):
+    """size bytes in which every 4 KiB block starts with its own offset."""
+    block = bytes(range(256)) * 16
+    out = bytearray(block * (size // len(block)))
+    for off in range(0, size, 4096):
+        out[off:off + 8] = off.to_bytes(8, "little")
+    return bytes(out)
+
+
+def test_large_file_streamed_reads_with_read_ahead(mounts, share, emu):
+    """A file over file_cache_max is read in ranges with windows fetched
+    ahead in parallel: sequential, random and concurrent readers and a
+    reader that also writes all get exactly the share's bytes, and a
+    sequential read costs about one request per window, not per read."""
+    size = 40 << 20
+    data = _pattern(size)
+    remote.write(emu, share, "big.bin", data)
+    m = mounts.new(share, opts={"file_cache_max": "1M"})
+    emu.reset()
+    with open(m.path("big.bin"), "rb") as f:
+        got = f.read()
+    assert got == data
+    gets = emu.ops().get("GetFile", 0)
+    assert 5 <= gets <= 20, emu.ops()     # 128 KiB .. 8 MiB windows, two ahead
+
+    import random
+    import threading
+    errors = []
+
+    def reader(seed):
+        r = random.Random(seed)
+        with open(m.path("big.bin"), "rb", buffering=0) as f:
+            off = 0
+            for _ in range(60):
+                if r.random() < 0.3:
+                    off = r.randrange(size)
+                n = r.choice([4096, 65536, 1 << 20, 3 << 20])
+                f.seek(off)
+                b = f.read(n)
+                if b != data[off:off + n]:
+                    errors.append((seed, off, n))
+                    return
+                off = (off + len(b)) % size
+
+    threads = [threading.Thread(target=reader, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:3]
+
+    ref = bytearray(data)
+    with open(m.path("big.bin"), "r+b", buffering=0) as f:
+        for k in range(12):
+            f.seek(k << 20)
+            assert f.read(1 << 20) == bytes(ref[k << 20:(k + 1) << 20]), k
+            pos = ((k + 3) << 20) + 77      # inside a window being fetched ahead
+            f.seek(pos)
+            f.write(b"W%03d" % k)
+            ref[pos:pos + 4] = b"W%03d" % k
+        f.seek(0)
+        assert f.read() == bytes(ref)
+    assert remote.read(emu, share, "big.bin") == bytes(ref)
