@@ -216,7 +216,8 @@ static int pf_start(struct vfs *v, struct vfs_file *fh, struct mc_stream *s, str
 }
 
 /* s->lock held, after a sequential read: keeps RA_SLOTS windows past the
- * read-ahead buffer in flight (finished stale slots are reaped first). */
+ * read-ahead buffer in flight (finished slots that are stale or behind the
+ * buffer are reaped first). */
 static void pf_schedule(struct vfs *v, struct vfs_file *fh, struct mc_stream *s)
 {
 	uint64_t next = s->ra_off + s->ra_len;
@@ -226,6 +227,8 @@ static void pf_schedule(struct vfs *v, struct vfs_file *fh, struct mc_stream *s)
 	for (int i = 0; i < RA_SLOTS; i++) {
 		struct ra_slot *sl = &s->pf[i];
 
+		if (sl->busy && sl->off + sl->len <= s->ra_off)
+			sl->stale = 1; /* the reader skipped past it */
 		if (sl->busy && sl->stale && sl->done)
 			pf_join(s, sl);
 		if (sl->busy && !sl->stale && sl->off + sl->len > next)
