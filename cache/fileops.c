@@ -143,12 +143,12 @@ static int revalidate_by_listing(struct vfs *v, struct vfs_file *fh, const char 
 	return rc == -EAGAIN ? 1 : rc;
 }
 
-/* v->lock held: write-back mode, and fh's attributes are fresh. */
+/* v->lock held: write-back mode (or nocto), and fh's attributes are fresh. */
 static int open_trusts_attrs(const struct vfs *v, const struct vfs_file *fh)
 {
 	const struct mc_node *n = fh->file->node;
 
-	return v->o.writeback_delay_ms > 0 && n && n->remote && !fh->file->stale &&
+	return (v->o.writeback_delay_ms > 0 || v->o.nocto) && n && n->remote && !fh->file->stale &&
 	       fh->file->whole && mc_fresh(n->attr_at, v->o.attr_timeout_ms);
 }
 
@@ -164,7 +164,8 @@ static int open_revalidate(struct vfs *v, struct vfs_file *fh, const char *path)
 	 * another node's close that happened before this open started.
 	 * Write-back mode promises other nodes' changes only after their
 	 * delay, so there attributes validated within attr_timeout are
-	 * trusted (like NFS's actimeo with nocto, or cifs without a lease). */
+	 * trusted (like NFS's actimeo with nocto, or cifs without a lease);
+	 * the nocto option asks for the same in close-to-open mode. */
 	skip = mc_offline_recent(v) || open_trusts_attrs(v, fh);
 	pthread_mutex_unlock(&v->lock);
 	if (skip) {

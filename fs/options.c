@@ -70,6 +70,7 @@ static const struct mopt_key mopt_keys[] = {
     K("offline_writes", MT_FLAG, offline_writes),
     K("neg_timeout", MT_SECONDS, neg_timeout_ms),
     K("strict_excl", MT_FLAG, strict_excl),
+    K("nocto", MT_FLAG, nocto),
     K("journal_sync", MT_SECONDS, journal_sync_ms),
     K("log_level", MT_LOGLEVEL, log_level),
     K("allow_other", MT_FLAG, allow_other),

@@ -35,6 +35,7 @@ struct mopt {
 	int offline_writes;
 	long neg_timeout_ms;  /* "no such name" trusted this long */
 	int strict_excl;      /* every O_EXCL create exclusive on the share */
+	int nocto;	      /* opens trust attributes within attr_timeout */
 	long journal_sync_ms; /* group commit window of write-back closes; 0 = per close */
 	int log_level;	      /* enum az_log_level */
 	int foreground;

@@ -231,6 +231,7 @@ void mnt_vfs_opts(const struct mopt *o, const char *cache_dir, struct vfs_opts *
 	vo->offline_writes = o->offline_writes;
 	vo->neg_timeout_ms = o->neg_timeout_ms;
 	vo->strict_excl = o->strict_excl;
+	vo->nocto = o->nocto;
 	vo->journal_sync_ms = o->journal_sync_ms;
 	vo->default_uid = o->uid;
 	vo->default_gid = o->gid;

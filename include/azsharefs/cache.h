@@ -123,6 +123,11 @@ struct vfs_opts {
 	 * appeared on the share meanwhile turns the upload into a conflict copy
 	 * (nothing is lost). */
 	int strict_excl;
+	/* 1 = an open of a cached file whose attributes were validated within
+	 * attr_timeout serves the copy without asking the share, as write-back
+	 * mode always does (NFS's nocto); closes still upload before they
+	 * return. 0 (default) = close-to-open: every open asks. */
+	int nocto;
 	/* Write-back closes: 0 = each close waits until its journal record and
 	 * data are on disk (fdatasync, fsync, two directory fsyncs); N > 0
 	 * (default 100) = a close writes them (the kernel holds them; a killed

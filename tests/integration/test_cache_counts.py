@@ -80,12 +80,15 @@ def test_reopen_unchanged_cached_file(mounts, share, emu):
     assert ops.get("GetFile", 0) == 0, "unchanged data must not be downloaded again"
 
 
-def test_reopen_writeback_hot_is_free(mounts, share, emu):
+@pytest.mark.parametrize("mode", [{"writeback_delay": 1}, {"nocto": True}],
+                         ids=["writeback", "nocto"])
+def test_reopen_writeback_hot_is_free(mounts, share, emu, mode):
     # Write-back mode trusts attributes validated within attr_timeout on
-    # open (other nodes' changes are promised only after their delay): a
-    # hot re-read of many files costs nothing; once the attributes expire
-    # an open asks again and sees another node's change.
-    m = mounts.new(share, opts={"writeback_delay": 1, "attr_timeout": 2, "dir_timeout": 2})
+    # open (other nodes' changes are promised only after their delay), and
+    # so does close-to-open mode with nocto: a hot re-read of many files
+    # costs nothing; once the attributes expire an open asks again and sees
+    # another node's change.
+    m = mounts.new(share, opts=dict(mode, attr_timeout=2, dir_timeout=2))
     remote.mkdir(emu, share, "hot")
     names = ["f%02d" % i for i in range(20)]
     for n in names:

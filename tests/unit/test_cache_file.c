@@ -40,6 +40,40 @@ static void test_reopen_unchanged(void **state)
 	assert_int_equal(fb_total(&x->fb), 1);
 }
 
+/* nocto: close-to-open writes, but an open within attr_timeout of the last
+ * check serves the copy with no request; past it, one request again, and
+ * another node's change is then seen. */
+static void test_reopen_nocto(void **state)
+{
+	struct fx *x = *state;
+	struct vfs_file *fh = NULL;
+	char *s;
+
+	x->o.nocto = 1;
+	x->o.attr_timeout_ms = 1000;
+	fb_put(&x->fb, "f", "hello", 5);
+	assert_int_equal(fx_start(x), 0);
+	s = fx_read_file(x->v, "f", NULL);
+	free(s);
+	fb_reset(&x->fb);
+	fb_put(&x->fb, "f", "HELLO", 5); /* another node, right after our check */
+	assert_int_equal(vfs_open(x->v, "f", O_RDONLY, &fh), 0);
+	assert_int_equal(vfs_file_unchanged(fh), 1);
+	assert_int_equal(vfs_release(x->v, fh), 0);
+	assert_int_equal(fb_total(&x->fb), 0);
+	usleep(1100 * 1000);
+	s = fx_read_file(x->v, "f", NULL);
+	assert_string_equal(s, "HELLO");
+	free(s);
+	assert_true(fb_total(&x->fb) >= 1);
+	/* closes still upload before they return */
+	fb_reset(&x->fb);
+	assert_int_equal(fx_write_file(x->v, "f", "mine!", 5), 0);
+	s = fb_get(&x->fb, "f", NULL);
+	assert_string_equal(s, "mine!");
+	free(s);
+}
+
 /* In a big directory the revalidation is a HEAD, not a listing. */
 static void test_reopen_in_big_dir_is_one_head(void **state)
 {
@@ -595,6 +629,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_reopen_unchanged, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_nocto, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_in_big_dir_is_one_head, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_changed, fx_setup, fx_teardown),

@@ -59,6 +59,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.file_mode, 0644);
 	assert_int_equal(o.dir_mode, 0755);
 	assert_int_equal(o.offline_writes, 0);
+	assert_int_equal(o.nocto, 0);
 	assert_int_equal(o.log_level, AZ_LOG_INFO);
 	assert_int_equal(o.allow_other, -1);
 	assert_int_equal(o.foreground, 0);
@@ -77,7 +78,7 @@ static void test_every_option(void **state)
 		  "cache_dir=/var/c,writeback_delay=0.5,attr_timeout=3,"
 		  "dir_timeout=1.25,conflict_slack=0,cache_size=2G,file_cache_max=512k,"
 		  "upload_threads=8,ca_file=/etc/ca.pem,uid=1000,gid=100,file_mode=0600,"
-		  "dir_mode=700,offline_writes,log_level=debug,allow_other",
+		  "dir_mode=700,offline_writes,nocto,log_level=debug,allow_other",
 		  NULL),
 	    0);
 	assert_string_equal(o.cache_dir, "/var/c");
@@ -94,6 +95,7 @@ static void test_every_option(void **state)
 	assert_int_equal(o.file_mode, 0600);
 	assert_int_equal(o.dir_mode, 0700);
 	assert_int_equal(o.offline_writes, 1);
+	assert_int_equal(o.nocto, 1);
 	assert_int_equal(o.log_level, AZ_LOG_DEBUG);
 	assert_int_equal(o.allow_other, 1);
 	mopt_release(&o);

@@ -183,6 +183,7 @@ static void test_vfs_opts(void **state)
 	mopt_defaults(&o);
 	o.writeback_delay_ms = 1500;
 	o.offline_writes = 1;
+	o.nocto = 1;
 	o.uid = 33;
 	o.file_mode = 0600;
 	mnt_vfs_opts(&o, "/var/cache/x", &vo);
@@ -193,6 +194,7 @@ static void test_vfs_opts(void **state)
 	assert_true(vo.file_max_bytes == 16ull << 20);
 	assert_int_equal(vo.upload_threads, 16);
 	assert_int_equal(vo.offline_writes, 1);
+	assert_int_equal(vo.nocto, 1);
 	assert_int_equal(vo.default_uid, 33);
 	assert_int_equal(vo.default_file_mode, 0600);
 	assert_int_equal(vo.conflict_slack_ms, 1000);
