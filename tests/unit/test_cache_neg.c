@@ -63,7 +63,7 @@ static void test_writeback_trusts_listing_for_dir_timeout(void **state)
 	struct az_stat st;
 
 	x->o.writeback_delay_ms = 60000;
-	x->o.dir_timeout_ms = 4 * NEG_MS;
+	x->o.dir_timeout_ms = 10 * NEG_MS;
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
 	assert_int_equal(vfs_readdir(x->v, "d", fb_ignore_entry, NULL), 0);
@@ -73,7 +73,7 @@ static void test_writeback_trusts_listing_for_dir_timeout(void **state)
 	assert_int_equal(vfs_getattr(x->v, "d/new", &st), -ENOENT);
 	assert_int_equal(vfs_getattr(x->v, "d/other", &st), -ENOENT);
 	assert_int_equal(fb_total(&x->fb), 0);
-	usleep((3 * NEG_MS) * 1000); /* past dir_timeout: asks, and finds it */
+	usleep((10 * NEG_MS) * 1000); /* past dir_timeout: asks, and finds it */
 	assert_int_equal(vfs_getattr(x->v, "d/new", &st), 0);
 	assert_int_equal(st.size, 6);
 	assert_int_equal(fb_total(&x->fb), 1);

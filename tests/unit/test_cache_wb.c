@@ -378,7 +378,7 @@ static void test_wb_new_name_appeared_after_close(void **state)
 	struct fx *x = *state;
 	char name[4200], *s;
 
-	x->o.writeback_delay_ms = 200; /* uploads from 100 ms after the close */
+	x->o.writeback_delay_ms = 2000; /* uploads from 1 s after the close */
 	x->o.conflict_slack_ms = 1000;
 	fb_mkdir(&x->fb, "d");
 	assert_int_equal(fx_start(x), 0);
