@@ -56,7 +56,6 @@ void mc_node_attrs(const struct vfs *v, const struct mc_node *n, struct az_stat 
 	mc_fill_owner(v, st);
 }
 
-/* How long "no such name" is trusted. */
 /* How long "no such name" is trusted. Close-to-open: neg_timeout_ms (a
  * file another node closed must be found by the next open). Write-back
  * mode sees other nodes' changes up to attr_timeout late anyway (trusted
