@@ -28,13 +28,8 @@
 
 void jn_sync_init(struct vfs *v)
 {
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&v->jn_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&v->jn_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	mc_cond_init_mono(&v->jn_cond);
 	v->jn_fd = -1;
 }
 

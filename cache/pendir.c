@@ -649,14 +649,7 @@ int pd_start(struct vfs *v)
 	if (!pd)
 		return -ENOMEM;
 	pthread_mutex_init(&pd->lock, NULL);
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&pd->cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	mc_cond_init_mono(&pd->cond);
 	v->pd = pd;
 	rc = pthread_create(&pd->thread, NULL, pd_thread, v);
 	if (rc != 0) {

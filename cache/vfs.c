@@ -218,16 +218,11 @@ static void set_host(struct vfs *v)
 
 static int init_sync(struct vfs *v)
 {
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->list_cond, NULL);
 	pthread_cond_init(&v->wb_idle, NULL);
 	pthread_rwlock_init(&v->ns_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&v->wb_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	mc_cond_init_mono(&v->wb_cond);
 	jn_sync_init(v);
 	return 0;
 }
@@ -438,6 +433,16 @@ void mc_deadline(struct timespec *ts, int64_t us)
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
 	}
+}
+
+void mc_cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 int mc_write_all(int fd, const char *buf, size_t len)

@@ -181,6 +181,9 @@ void mc_realtime(struct timespec *ts);
 /* The CLOCK_MONOTONIC time us microseconds from now (for timed waits on
  * the cache's condition variables, which use that clock). */
 void mc_deadline(struct timespec *ts, int64_t us);
+/* A condition variable whose timed waits count on CLOCK_MONOTONIC, as
+ * mc_deadline's deadlines do. */
+void mc_cond_init_mono(pthread_cond_t *c);
 /* write() of all of buf, retrying on EINTR and short writes. 0 or -errno. */
 int mc_write_all(int fd, const char *buf, size_t len);
 
