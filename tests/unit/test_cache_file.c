@@ -386,17 +386,25 @@ static void test_setattr_clean_file(void **state)
 	assert_int_equal(fb_total(&x->fb), 1);
 }
 
+/* A large file of len bytes whose byte i is 'a' + i % 26, streamed. */
+static char *put_big(struct fx *x, const char *name, size_t len)
+{
+	char *big = malloc(len);
+
+	for (size_t i = 0; i < len; i++)
+		big[i] = (char)('a' + i % 26);
+	fb_put(&x->fb, name, big, len);
+	return big;
+}
+
 static void test_large_streamed(void **state)
 {
 	struct fx *x = *state;
 	size_t len = 1 << 20, i;
-	char *big = malloc(len), *got = malloc(len), *s;
+	char *big = put_big(x, "big", len), *got = malloc(len), *s;
 	struct vfs_file *fh = NULL;
 	ssize_t n;
 
-	for (i = 0; i < len; i++)
-		big[i] = (char)('a' + i % 26);
-	fb_put(&x->fb, "big", big, len);
 	x->o.file_max_bytes = 64 * 1024;
 	assert_int_equal(fx_start(x), 0);
 	fb_reset(&x->fb);
@@ -424,17 +432,6 @@ static void test_large_streamed(void **state)
 	assert_int_equal(fb_calls(&x->fb, FB_UPLOAD), 0);
 	free(big);
 	free(got);
-}
-
-/* A large file of len bytes whose byte i is 'a' + i % 26, streamed. */
-static char *put_big(struct fx *x, const char *name, size_t len)
-{
-	char *big = malloc(len);
-
-	for (size_t i = 0; i < len; i++)
-		big[i] = (char)('a' + i % 26);
-	fb_put(&x->fb, name, big, len);
-	return big;
 }
 
 /* A sequential reader gets windows fetched ahead in parallel (two reads in
